@@ -1,0 +1,158 @@
+//! Command-line arguments, their resolution into a [`dumpmask::RunConfig`],
+//! and the mapping of results to exit codes. The library knows nothing of
+//! clap; this module knows nothing of SQL.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dumpmask::format::Dialect;
+use dumpmask::{ErrorKind, Options, RunConfig};
+
+/// Exit codes, documented in the README.
+mod exit {
+    pub const OK: u8 = 0;
+    pub const USAGE_OR_RULES: u8 = 2;
+    pub const INPUT: u8 = 3;
+    pub const IO: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+    pub const BROKEN_PIPE: u8 = 141;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dumpmask",
+    version,
+    about = "Anonymize SQL dump files offline, in parallel"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Rewrite a dump according to a rules file.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The dump to read: a file path, or `-` for standard input.
+    input: String,
+    /// The rules file (TOML).
+    #[arg(long, short = 'r')]
+    rules: PathBuf,
+    /// Write here (atomically, mode 0600) instead of standard output.
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Worker threads (default: all cores; 1 is the sequential path).
+    #[arg(long, short = 't')]
+    threads: Option<usize>,
+    /// The dump's dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
+    /// Fail unless every column of every table with data has a rule.
+    #[arg(long)]
+    strict: bool,
+    /// Input bytes per chunk of work (e.g. 2M).
+    #[arg(long, value_parser = parse_size, default_value = "2M")]
+    chunk_size: usize,
+    /// Largest statement or row accepted (e.g. 1G).
+    #[arg(long, value_parser = parse_size, default_value = "1G")]
+    max_statement: usize,
+    /// Print nothing on standard error but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DialectArg {
+    Auto,
+    Mysql,
+}
+
+/// `64K`, `2M`, `1G`, or a plain byte count.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: usize = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in `{s}` (use K, M or G)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size like 64K, 2M or 1G"))?;
+    n.checked_mul(mult)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("size `{s}` is out of range"))
+}
+
+/// Parses arguments, runs, and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let mut options = Options::default();
+    if let Some(t) = args.threads {
+        options.threads = t.max(1);
+    }
+    options.chunk_size = args.chunk_size;
+    options.max_statement = args.max_statement;
+    let cfg = RunConfig {
+        input: args.input,
+        output: args.output,
+        rules: args.rules,
+        dialect: match args.dialect {
+            DialectArg::Auto => None,
+            DialectArg::Mysql => Some(Dialect::MySql),
+        },
+        strict: args.strict,
+        options,
+    };
+    match dumpmask::run(&cfg) {
+        Ok(summary) => {
+            if !args.quiet {
+                eprint!("{}", summary.render());
+            }
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            let code = match e.kind() {
+                ErrorKind::Input => exit::INPUT,
+                ErrorKind::Rules => exit::USAGE_OR_RULES,
+                ErrorKind::Io => exit::IO,
+                ErrorKind::Interrupted => exit::INTERRUPTED,
+                ErrorKind::BrokenPipe => return ExitCode::from(exit::BROKEN_PIPE),
+                _ => 1,
+            };
+            eprintln!("dumpmask: error: {e}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("2m"), Ok(2 << 20));
+        assert_eq!(parse_size("17"), Ok(17));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("3X").is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! Dump dialects, and the chunk model they share with the pipeline.
+//!
+//! A dialect's splitter walks the input once, in order, and cuts it into
+//! [`Chunk`]s at statement or row boundaries. A chunk is a list of
+//! [`Piece`]s: bytes that pass through untouched, and runs of data rows of
+//! one statement, which workers rewrite independently. Everything that
+//! differs between MySQL and PostgreSQL lives behind [`Splitter`] and
+//! [`RowFormat`]; the pipeline never asks which dialect it runs.
+
+pub mod mysql;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::rules::{Rules, TablePlan};
+use crate::sql::QualifiedName;
+
+/// Which dump dialect to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// mysqldump / mariadb-dump output.
+    MySql,
+}
+
+impl Dialect {
+    /// Guesses the dialect from the first bytes of a dump.
+    pub fn detect(head: &[u8]) -> Option<Dialect> {
+        let h = &head[..head.len().min(4096)];
+        let has = |s: &[u8]| memchr::memmem::find(h, s).is_some();
+        if has(b"MySQL dump")
+            || has(b"MariaDB dump")
+            || has(b"/*!40101 SET")
+            || has(b"/*M!999999")
+            || has(b"/*!40")
+            || has(b"LOCK TABLES `")
+            || has(b"CREATE TABLE `")
+        {
+            return Some(Dialect::MySql);
+        }
+        None
+    }
+
+    /// A fresh splitter for this dialect.
+    pub fn splitter(
+        self,
+        rules: Rules,
+        chunk_size: usize,
+        max_statement: usize,
+    ) -> Box<dyn Splitter> {
+        match self {
+            Dialect::MySql => Box::new(mysql::MySqlSplitter::new(rules, chunk_size, max_statement)),
+        }
+    }
+}
+
+/// How the rows of a data statement are written, and so how a worker reads
+/// and re-encodes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFormat {
+    /// `(v1,v2),(v3,v4)` tuples of MySQL literals: `'..'` strings with
+    /// backslash escapes (`'it\'s'`), `0x..`, `_binary '..'`, `b'01'`.
+    MySqlTuples,
+}
+
+/// One data statement (an INSERT with VALUES) whose rows a rule touches.
+#[derive(Debug)]
+pub struct DataStatement {
+    /// The statement's text up to its first row (`INSERT INTO t VALUES `).
+    /// Written only if at least one row is kept.
+    pub header: Vec<u8>,
+    /// The table's compiled plan.
+    pub plan: Arc<TablePlan>,
+    /// Which column each value of a row is, by the row's width.
+    pub layouts: Vec<RowLayout>,
+    /// How rows are written.
+    pub format: RowFormat,
+    /// Keep the header and trailer even when every row is dropped
+    /// (a PostgreSQL COPY block stays valid when empty; an INSERT with no
+    /// rows is not valid SQL and must vanish).
+    pub keep_when_empty: bool,
+}
+
+/// For rows of a given width, the table column of each value.
+#[derive(Debug, Clone)]
+pub struct RowLayout {
+    /// Number of values in the row.
+    pub width: usize,
+    /// Table column index of each value position.
+    pub columns: Vec<usize>,
+}
+
+impl DataStatement {
+    /// The layout for rows of `width` values.
+    pub fn layout(&self, width: usize) -> Option<&RowLayout> {
+        self.layouts.iter().find(|l| l.width == width)
+    }
+
+    /// Widths rows of this statement may have, for messages.
+    pub fn widths(&self) -> String {
+        let w: Vec<String> = self.layouts.iter().map(|l| l.width.to_string()).collect();
+        w.join(" or ")
+    }
+}
+
+/// A part of a chunk.
+#[derive(Debug)]
+pub enum Piece {
+    /// Bytes copied to the output as they are.
+    Verbatim(Range<usize>),
+    /// A run of rows of one data statement.
+    Rows(RowsPiece),
+}
+
+/// Consecutive rows of one data statement.
+#[derive(Debug)]
+pub struct RowsPiece {
+    /// The statement the rows belong to.
+    pub stmt: Arc<DataStatement>,
+    /// The rows, with the separators between them. The first piece of a
+    /// statement starts at its first row; a later piece starts at the
+    /// separator before its first row.
+    pub range: Range<usize>,
+    /// This piece holds the statement's first row.
+    pub first: bool,
+    /// On the statement's last piece: the bytes after its last row up to
+    /// and including the end of the statement (`;`, `\.` line).
+    pub trailer: Option<Range<usize>>,
+}
+
+/// Shared, immutable input bytes: a memory map or a buffer read from a
+/// stream.
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// A unit of work: pieces over a window of the input.
+pub struct Chunk {
+    /// Position in output order.
+    pub seq: u64,
+    /// The bytes the ranges point into.
+    pub data: SharedBytes,
+    /// Input offset of `data[0]`.
+    pub base: u64,
+    /// Newlines in the input before `data[0]` (for error positions).
+    pub base_line: u64,
+    /// What to do with each part.
+    pub pieces: Vec<Piece>,
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("seq", &self.seq)
+            .field("base", &self.base)
+            .field("pieces", &self.pieces)
+            .finish()
+    }
+}
+
+/// What a splitter found in a window of input.
+pub enum Split {
+    /// Pieces covering `[from, end)` of the window; `end` is a safe point
+    /// to resume from.
+    Pieces {
+        /// The pieces, ranges relative to the window.
+        pieces: Vec<Piece>,
+        /// Where the next call starts.
+        end: usize,
+    },
+    /// No safe point before the window's end: give a larger window.
+    NeedMore,
+    /// The input is exhausted.
+    Done,
+}
+
+/// Cuts a dump into chunks. Called with successive windows of the input:
+/// a memory-mapped file is one window with `eof`; a stream is read into
+/// windows, each starting where the previous call's `end` left off.
+pub trait Splitter: Send {
+    /// Finds the next pieces in `window[from..]`, about `chunk_size` bytes.
+    fn split(&mut self, window: &[u8], from: usize, base: u64, eof: bool) -> Result<Split>;
+
+    /// At the end of input: checks what can only be checked then (every
+    /// rule matched a table) and returns the tables seen.
+    fn finish(&mut self) -> Result<Vec<QualifiedName>>;
+}

@@ -1,0 +1,6 @@
+//! Getting bytes in and out: a memory-mapped file or a stream in; an
+//! atomically replaced file or standard output out. Knows nothing about
+//! SQL.
+
+pub mod input;
+pub mod output;

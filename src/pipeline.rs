@@ -1,0 +1,396 @@
+//! Splitting, rewriting and writing, in sequence or in parallel.
+//!
+//! The sequential path (`threads == 1`) is the reference: split a chunk,
+//! rewrite it, write it, repeat. The parallel path runs the same three
+//! functions: the calling thread splits, workers rewrite, one writer thread
+//! restores input order. Channels are bounded and a fixed number of chunk
+//! slots circulate between the splitter and the writer, so memory stays
+//! flat whatever the input size. Workers never panic on input; errors
+//! travel through the channels and the earliest one in input order wins.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+
+use crate::error::{Error, Result};
+use crate::format::{Chunk, SharedBytes, Split, Splitter};
+use crate::io::input::{fill, Compression, Input};
+use crate::report::Summary;
+use crate::rewrite::{rewrite_chunk, ChunkOut, OutPart, Scratch};
+
+/// How the pipeline runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Worker threads; 1 runs the sequential reference path.
+    pub threads: usize,
+    /// Target bytes of input per chunk.
+    pub chunk_size: usize,
+    /// Largest statement or row accepted, in bytes.
+    pub max_statement: usize,
+    /// Bytes read from a stream at a time.
+    pub window: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_size: 2 << 20,
+            max_statement: 1 << 30,
+            window: 8 << 20,
+        }
+    }
+}
+
+/// Writes rewritten chunks in order, stitching statements whose rows
+/// span chunks: a statement's header is written with its first kept row,
+/// and a statement with no kept row vanishes (unless its format keeps
+/// empty statements, like COPY).
+pub struct DumpWriter<W: Write> {
+    out: W,
+    header_done: bool,
+    rows_done: bool,
+    bytes_out: u64,
+}
+
+impl<W: Write> DumpWriter<W> {
+    /// A writer onto `out`.
+    pub fn new(out: W) -> Self {
+        DumpWriter {
+            out,
+            header_done: false,
+            rows_done: false,
+            bytes_out: 0,
+        }
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.bytes_out += b.len() as u64;
+        self.out
+            .write_all(b)
+            .map_err(|e| Error::io("writing output", e))
+    }
+
+    /// Writes one chunk.
+    pub fn write(&mut self, c: &ChunkOut) -> Result<()> {
+        let src: &[u8] = (*c.data).as_ref();
+        for part in &c.parts {
+            match part {
+                OutPart::Verbatim(r) => self.put(&src[r.clone()])?,
+                OutPart::Rows {
+                    stmt,
+                    bytes,
+                    first_sep,
+                    kept,
+                    first,
+                    trailer,
+                } => {
+                    if *first {
+                        self.header_done = false;
+                        self.rows_done = false;
+                        if stmt.keep_when_empty {
+                            self.put(&stmt.header)?;
+                            self.header_done = true;
+                        }
+                    }
+                    if *kept > 0 {
+                        if !self.header_done {
+                            self.put(&stmt.header)?;
+                            self.header_done = true;
+                        }
+                        let skip = if self.rows_done { 0 } else { *first_sep };
+                        self.put(&c.buf[bytes.start + skip..bytes.end])?;
+                        self.rows_done = true;
+                    }
+                    if let Some(t) = trailer {
+                        if self.header_done {
+                            self.put(&src[t.clone()])?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and returns the sink and the bytes written.
+    pub fn finish(mut self) -> Result<(W, u64)> {
+        self.out
+            .flush()
+            .map_err(|e| Error::io("writing output", e))?;
+        Ok((self.out, self.bytes_out))
+    }
+}
+
+/// Feeds the input through the splitter, handing each chunk to `emit`.
+/// `make` builds the splitter from the input's first bytes (to detect the
+/// dialect). Returns the bytes read and the number of tables seen.
+fn feed(
+    input: Input,
+    opts: &Options,
+    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    emit: &mut dyn FnMut(Chunk) -> Result<bool>,
+) -> Result<(u64, usize)> {
+    let name = input.name().to_string();
+    let mut seq = 0u64;
+    match input {
+        Input::Whole { data, .. } => {
+            let w: &[u8] = (*data).as_ref();
+            check_not_compressed(w, &name)?;
+            let mut splitter = make(w)?;
+            let mut pos = 0;
+            loop {
+                let split = splitter
+                    .split(w, pos, 0, true)
+                    .map_err(|e| locate(e, w, 0, 0, &name))?;
+                match split {
+                    Split::Pieces { pieces, end } => {
+                        let chunk = Chunk {
+                            seq,
+                            data: data.clone(),
+                            base: 0,
+                            base_line: 0,
+                            pieces,
+                        };
+                        seq += 1;
+                        pos = end;
+                        if !emit(chunk)? {
+                            return Err(Error::interrupted());
+                        }
+                    }
+                    Split::Done => break,
+                    Split::NeedMore => {
+                        return Err(Error::input(
+                            pos as u64,
+                            "the splitter stopped before the end of input",
+                        )
+                        .in_file(name))
+                    }
+                }
+            }
+            let tables = splitter.finish().map_err(|e| e.in_file(name.clone()))?;
+            Ok((w.len() as u64, tables.len()))
+        }
+        Input::Stream { mut reader, .. } => {
+            let mut carry: Vec<u8> = Vec::new();
+            let mut base = 0u64;
+            let mut base_line = 0u64;
+            let mut want = opts.window;
+            let mut splitter: Option<Box<dyn Splitter>> = None;
+            loop {
+                let mut buf = Vec::with_capacity(want);
+                buf.extend_from_slice(&carry);
+                let eof = fill(&mut reader, &mut buf, want)
+                    .map_err(|e| Error::io(format!("reading {name}"), e))?;
+                let s = match &mut splitter {
+                    Some(s) => s,
+                    None => {
+                        check_not_compressed(&buf, &name)?;
+                        splitter.insert(make(&buf)?)
+                    }
+                };
+                let data: Arc<Vec<u8>> = Arc::new(buf);
+                let shared: SharedBytes = data.clone();
+                let mut pos = 0;
+                let mut done = false;
+                loop {
+                    let split = s
+                        .split(&data, pos, base, eof)
+                        .map_err(|e| locate(e, &data, base, base_line, &name))?;
+                    match split {
+                        Split::Pieces { pieces, end } => {
+                            let chunk = Chunk {
+                                seq,
+                                data: shared.clone(),
+                                base,
+                                base_line,
+                                pieces,
+                            };
+                            seq += 1;
+                            pos = end;
+                            if !emit(chunk)? {
+                                return Err(Error::interrupted());
+                            }
+                        }
+                        Split::Done => {
+                            done = true;
+                            break;
+                        }
+                        Split::NeedMore if eof => {
+                            return Err(Error::input(
+                                base + pos as u64,
+                                "the splitter stopped before the end of input",
+                            )
+                            .in_file(name))
+                        }
+                        Split::NeedMore => break,
+                    }
+                }
+                if done {
+                    let tables = s.finish().map_err(|e| e.in_file(name.clone()))?;
+                    return Ok((base + data.len() as u64, tables.len()));
+                }
+                base_line += memchr::memchr_iter(b'\n', &data[..pos]).count() as u64;
+                base += pos as u64;
+                carry = data[pos..].to_vec();
+                // No progress: the statement or row is longer than the
+                // window; grow it (the splitter bounds it by max_statement).
+                want = if pos == 0 {
+                    (carry.len() * 2).max(opts.window)
+                } else {
+                    opts.window.max(carry.len() + opts.window / 2)
+                };
+            }
+        }
+    }
+}
+
+fn check_not_compressed(head: &[u8], name: &str) -> Result<()> {
+    match Compression::sniff(head) {
+        Compression::None => Ok(()),
+        c => Err(Error::input(
+            0,
+            format!("{c:?}-compressed input is not supported by this version; decompress it first"),
+        )
+        .in_file(name)),
+    }
+}
+
+/// Fills in file name and line for an error from the splitter.
+fn locate(e: Error, window: &[u8], base: u64, base_line: u64, name: &str) -> Error {
+    e.resolve_line(|b| {
+        let rel = b.checked_sub(base)? as usize;
+        Some(
+            base_line
+                + memchr::memchr_iter(b'\n', &window[..rel.min(window.len())]).count() as u64
+                + 1,
+        )
+    })
+    .in_file(name)
+}
+
+/// Runs the whole job: reads `input`, rewrites it, writes to `out`.
+pub fn run<W: Write + Send>(
+    input: Input,
+    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    out: W,
+    opts: &Options,
+) -> Result<(Summary, W)> {
+    let started = Instant::now();
+    let name = input.name().to_string();
+    let (summary, w) = if opts.threads <= 1 {
+        run_sequential(input, make, out, opts)
+    } else {
+        run_parallel(input, make, out, opts)
+    }
+    .map_err(|e| e.in_file(name))?;
+    let mut summary = summary;
+    summary.duration = started.elapsed();
+    Ok((summary, w))
+}
+
+fn run_sequential<W: Write>(
+    input: Input,
+    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    out: W,
+    opts: &Options,
+) -> Result<(Summary, W)> {
+    let mut writer = DumpWriter::new(out);
+    let mut summary = Summary::default();
+    let mut scratch = Scratch::default();
+    let (bytes_in, tables) = feed(input, opts, make, &mut |chunk| {
+        let c = rewrite_chunk(chunk, &mut scratch)?;
+        writer.write(&c)?;
+        summary.merge(c.counts);
+        Ok(true)
+    })?;
+    let (w, bytes_out) = writer.finish()?;
+    summary.bytes_in = bytes_in;
+    summary.bytes_out = bytes_out;
+    summary.tables_seen = tables;
+    Ok((summary, w))
+}
+
+fn run_parallel<W: Write + Send>(
+    input: Input,
+    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    out: W,
+    opts: &Options,
+) -> Result<(Summary, W)> {
+    let threads = opts.threads;
+    let in_flight = threads * 4;
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = bounded::<Chunk>(threads * 2);
+        let (done_tx, done_rx) = bounded::<Result<ChunkOut>>(threads * 2);
+        let (slot_tx, slot_rx) = bounded::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = slot_tx.send(());
+        }
+        for _ in 0..threads {
+            let job_rx = job_rx.clone();
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                let mut scratch = Scratch::default();
+                for chunk in job_rx {
+                    let r = rewrite_chunk(chunk, &mut scratch);
+                    let failed = r.is_err();
+                    if done_tx.send(r).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(job_rx);
+        drop(done_tx);
+        let writer = scope.spawn(move || -> Result<(Summary, W)> {
+            let mut writer = DumpWriter::new(out);
+            let mut summary = Summary::default();
+            let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
+            let mut next = 0u64;
+            for r in done_rx {
+                let c = r?;
+                pending.insert(c.seq, c);
+                while let Some(c) = pending.remove(&next) {
+                    writer.write(&c)?;
+                    summary.merge(c.counts);
+                    next += 1;
+                    // Give the slot back to the splitter.
+                    let _ = slot_tx.send(());
+                }
+            }
+            if !pending.is_empty() {
+                return Err(Error::input(
+                    0,
+                    "internal: chunks missing from the output order",
+                ));
+            }
+            let (w, bytes_out) = writer.finish()?;
+            summary.bytes_out = bytes_out;
+            Ok((summary, w))
+        });
+        let fed = feed(input, opts, make, &mut |chunk| {
+            // A closed slot channel means the writer stopped on an error;
+            // stop splitting and let its error speak.
+            if slot_rx.recv().is_err() {
+                return Ok(false);
+            }
+            Ok(job_tx.send(chunk).is_ok())
+        });
+        drop(job_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(Error::input(0, "internal: the writer thread panicked")));
+        match (fed, written) {
+            (_, Err(e)) => Err(e),
+            (Err(e), Ok(_)) => Err(e),
+            (Ok((bytes_in, tables)), Ok((mut summary, w))) => {
+                summary.bytes_in = bytes_in;
+                summary.tables_seen = tables;
+                Ok((summary, w))
+            }
+        }
+    })
+}

@@ -1,0 +1,274 @@
+//! One chunk in, rewritten bytes out.
+//!
+//! The same function serves the sequential path and every worker of the
+//! parallel one. Untouched bytes are not copied here: verbatim pieces are
+//! written by the writer straight from the input. Rows are parsed exactly;
+//! a value that cannot be parsed is an error, never passed through.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::format::{mysql, Chunk, DataStatement, Piece, RowFormat, RowsPiece, SharedBytes};
+use crate::report::{ChunkCounts, TableCounts};
+use crate::rules::transform::Outcome;
+use crate::schema::ColumnType;
+
+/// A rewritten part of a chunk.
+#[derive(Debug)]
+pub enum OutPart {
+    /// Input bytes to write as they are.
+    Verbatim(Range<usize>),
+    /// Rewritten rows of one statement.
+    Rows {
+        /// The statement (its header is written with its first kept row).
+        stmt: Arc<DataStatement>,
+        /// The kept rows with their separators, in the chunk's buffer.
+        bytes: Range<usize>,
+        /// Length of the separator before the first kept row, dropped when
+        /// that row is the first written of its statement.
+        first_sep: usize,
+        /// Rows kept.
+        kept: u64,
+        /// The piece held the statement's first row.
+        first: bool,
+        /// The statement's end, in the input, on its last piece.
+        trailer: Option<Range<usize>>,
+    },
+}
+
+/// A rewritten chunk, ready for the writer.
+pub struct ChunkOut {
+    /// Position in output order.
+    pub seq: u64,
+    /// The input bytes verbatim parts point into.
+    pub data: SharedBytes,
+    /// Rewritten bytes.
+    pub buf: Vec<u8>,
+    /// What to write, in order.
+    pub parts: Vec<OutPart>,
+    /// Input bytes this chunk covered.
+    pub bytes_in: u64,
+    /// Counters.
+    pub counts: ChunkCounts,
+}
+
+/// Reusable buffers of one worker.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    decoded: Vec<u8>,
+    produced: Vec<u8>,
+    values: Vec<(mysql::Literal, usize, usize)>,
+}
+
+/// Rewrites a chunk. Errors carry input offsets and line numbers.
+pub fn rewrite_chunk(chunk: Chunk, scratch: &mut Scratch) -> Result<ChunkOut> {
+    let data = chunk.data;
+    let src: &[u8] = (*data).as_ref();
+    let mut buf = Vec::new();
+    let mut parts = Vec::with_capacity(chunk.pieces.len());
+    let mut counts = ChunkCounts::default();
+    let mut bytes_in = 0u64;
+    for piece in chunk.pieces {
+        match piece {
+            Piece::Verbatim(r) => {
+                bytes_in += r.len() as u64;
+                parts.push(OutPart::Verbatim(r));
+            }
+            Piece::Rows(p) => {
+                bytes_in += (p.range.len() + p.trailer.as_ref().map_or(0, |t| t.len())) as u64;
+                let start = buf.len();
+                let table = counts.table(&p.stmt.plan);
+                let (first_sep, kept) =
+                    rewrite_rows(src, &p, &mut buf, scratch, table).map_err(|e| {
+                        let line_of = |b: u64| {
+                            let rel = (b - chunk.base) as usize;
+                            Some(
+                                chunk.base_line
+                                    + memchr::memchr_iter(b'\n', &src[..rel.min(src.len())]).count()
+                                        as u64
+                                    + 1,
+                            )
+                        };
+                        e.offset_by(chunk.base)
+                            .in_table(p.stmt.plan.display.clone())
+                            .resolve_line(line_of)
+                    })?;
+                parts.push(OutPart::Rows {
+                    stmt: p.stmt,
+                    bytes: start..buf.len(),
+                    first_sep,
+                    kept,
+                    first: p.first,
+                    trailer: p.trailer,
+                });
+            }
+        }
+    }
+    Ok(ChunkOut {
+        seq: chunk.seq,
+        data,
+        buf,
+        parts,
+        bytes_in,
+        counts,
+    })
+}
+
+/// Rewrites the rows of one piece into `out`. Returns the length of the
+/// separator before the first kept row and the number of rows kept.
+/// Error offsets are relative to `src`.
+fn rewrite_rows(
+    src: &[u8],
+    piece: &RowsPiece,
+    out: &mut Vec<u8>,
+    scratch: &mut Scratch,
+    counts: &mut TableCounts,
+) -> Result<(usize, u64)> {
+    match piece.stmt.format {
+        RowFormat::MySqlTuples => rewrite_tuples(src, piece, out, scratch, counts),
+    }
+}
+
+fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
+    while p < end && src[p].is_ascii_whitespace() {
+        p += 1;
+    }
+    p
+}
+
+/// Skips whitespace and comments between rows, within the piece.
+fn skip_gap(src: &[u8], p: usize, end: usize) -> Result<usize> {
+    match mysql::skip_space_and_comments(&src[..end], p) {
+        mysql::Skip::At(q) => Ok(q),
+        _ => Err(Error::input(p as u64, "rows end inside a comment")),
+    }
+}
+
+/// `(v, v, ...)` rows separated by commas.
+fn rewrite_tuples(
+    src: &[u8],
+    piece: &RowsPiece,
+    out: &mut Vec<u8>,
+    scratch: &mut Scratch,
+    counts: &mut TableCounts,
+) -> Result<(usize, u64)> {
+    let stmt = &piece.stmt;
+    let plan = &stmt.plan;
+    let end = piece.range.end;
+    let mut p = piece.range.start;
+    let mut first_sep = None;
+    let mut kept = 0u64;
+    let mut first_row = piece.first;
+    while p < end {
+        let sep_start = p;
+        if !first_row {
+            p = skip_gap(src, p, end)?;
+            if src.get(p) != Some(&b',') {
+                return Err(Error::input(p as u64, "expected `,` between rows"));
+            }
+            p = skip_gap(src, p + 1, end)?;
+        }
+        first_row = false;
+        let row_start = p;
+        if src.get(p) != Some(&b'(') || p >= end {
+            return Err(Error::input(p as u64, "expected `(` to start a row"));
+        }
+        p += 1;
+        scratch.values.clear();
+        loop {
+            p = skip_ws(src, p, end);
+            let (lit, e) = mysql::literal(&src[..end], p)
+                .map_err(|(at, what)| Error::input(at as u64, what))?;
+            scratch.values.push((lit, p, e));
+            p = skip_ws(src, e, end);
+            match src[..end].get(p) {
+                Some(b',') => p += 1,
+                Some(b')') => {
+                    p += 1;
+                    break;
+                }
+                _ => return Err(Error::input(p as u64, "expected `,` or `)` after a value")),
+            }
+        }
+        let width = scratch.values.len();
+        let Some(layout) = stmt.layout(width) else {
+            return Err(Error::input(
+                row_start as u64,
+                format!(
+                    "row has {width} values; the table's columns call for {}",
+                    stmt.widths()
+                ),
+            ));
+        };
+        counts.rows_seen += 1;
+        if plan.drop_all {
+            counts.rows_dropped += 1;
+            continue;
+        }
+        if first_sep.is_none() {
+            first_sep = Some(row_start - sep_start);
+        }
+        out.extend_from_slice(&src[sep_start..row_start]);
+        let mut copied = row_start;
+        let mut changed = false;
+        for (i, &(lit, vs, ve)) in scratch.values.iter().enumerate() {
+            let col = layout.columns[i];
+            let Some(t) = &plan.actions[col] else {
+                continue;
+            };
+            scratch.decoded.clear();
+            scratch.produced.clear();
+            let input = mysql::decode(src, lit, vs, ve, &mut scratch.decoded)
+                .map(|_| scratch.decoded.as_slice());
+            let was_null = input.is_none();
+            let outcome = t.apply(input, &mut scratch.produced).map_err(|e| {
+                Error::input(
+                    vs as u64,
+                    format!("column {}: {}", plan.table.columns[col].name, e.0),
+                )
+            })?;
+            let ty = &plan.table.columns[col].ty;
+            match outcome {
+                Outcome::Keep => continue,
+                Outcome::Null if was_null => continue,
+                Outcome::Null => {
+                    out.extend_from_slice(&src[copied..vs]);
+                    out.extend_from_slice(b"NULL");
+                }
+                Outcome::Value => {
+                    out.extend_from_slice(&src[copied..vs]);
+                    encode_mysql(&scratch.produced, ty, out);
+                }
+            }
+            copied = ve;
+            changed = true;
+            counts.values_changed[col] += 1;
+        }
+        out.extend_from_slice(&src[copied..p]);
+        if changed {
+            counts.rows_rewritten += 1;
+        }
+        kept += 1;
+    }
+    Ok((first_sep.unwrap_or(0), kept))
+}
+
+/// Writes a value as a MySQL literal: a bare number where the column is
+/// numeric and the value is one, a quoted string otherwise.
+fn encode_mysql(v: &[u8], ty: &ColumnType, out: &mut Vec<u8>) {
+    if ty.is_numeric() && is_plain_number(v) {
+        out.extend_from_slice(v);
+    } else {
+        mysql::encode_string(v, out);
+    }
+}
+
+fn is_plain_number(v: &[u8]) -> bool {
+    let digits = v.strip_prefix(b"-").unwrap_or(v);
+    !digits.is_empty()
+        && digits.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+        && digits.iter().filter(|c| **c == b'.').count() <= 1
+        && digits[0] != b'.'
+        && digits[digits.len() - 1] != b'.'
+}

@@ -1,0 +1,930 @@
+//! The rules file: its TOML shape, the secret, and the per-table plans
+//! compiled from it.
+//!
+//! Rules are read and checked once, up front; each table the dump declares
+//! is then bound to the rules that name it, producing a [`TablePlan`]
+//! indexed by column position. Nothing here knows dump syntax.
+
+pub mod transform;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::error::{display_path, Error, Result};
+use crate::schema::{Column, ColumnType, Table};
+use crate::sql::QualifiedName;
+use transform::{Alphabet, Fixed, Hash, Keep, Null, Prf, Transform};
+
+/// The environment variable the secret is read from by default.
+pub const DEFAULT_SECRET_ENV: &str = "DUMPMASK_SECRET";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    secret: Option<SecretSpec>,
+    #[serde(default)]
+    options: OptionsSpec,
+    #[serde(default)]
+    tables: BTreeMap<String, TableSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretSpec {
+    env: Option<String>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsSpec {
+    #[serde(default)]
+    strict: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableSpec {
+    #[serde(default)]
+    columns: BTreeMap<String, toml::Value>,
+    drop_when: Option<toml::Value>,
+    sample_percent: Option<toml::Value>,
+    #[serde(default)]
+    truncate: bool,
+    when: Option<toml::Value>,
+}
+
+/// A column's transformer as written in the rules, with its options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformSpec {
+    /// The transformer's name: `keep`, `null`, `fixed`, `hash`.
+    pub transform: String,
+    /// Two distinct inputs must never give the same output.
+    #[serde(default)]
+    pub unique: bool,
+    /// `fixed`: the literal to write.
+    pub value: Option<toml::Value>,
+    /// `hash`: output length in characters.
+    pub length: Option<usize>,
+    /// `hash`: output characters (`hex`, `alnum`, ... or a literal list).
+    pub alphabet: Option<String>,
+    /// Keyed transformers: columns with the same domain share one mapping.
+    pub domain: Option<String>,
+    /// `json`: transformers for paths inside the value.
+    pub paths: Option<toml::Value>,
+}
+
+/// Which tables a rules entry applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TablePattern {
+    /// `customers`: that table in any schema.
+    Bare(String),
+    /// `crm.customers`.
+    Qualified(String, String),
+    /// `log_*`, `crm.*`: a glob over the bare or the qualified name.
+    Glob(String),
+}
+
+impl TablePattern {
+    fn parse(key: &str) -> TablePattern {
+        if key.contains(['*', '?', '[']) {
+            return TablePattern::Glob(key.to_string());
+        }
+        match key.split_once('.') {
+            Some((s, t)) => TablePattern::Qualified(s.to_string(), t.to_string()),
+            None => TablePattern::Bare(key.to_string()),
+        }
+    }
+
+    /// How specific a match is, higher wins; `None` if it does not match.
+    fn rank(&self, name: &QualifiedName) -> Option<u8> {
+        match self {
+            TablePattern::Qualified(s, t) => {
+                (name.schema.as_deref() == Some(s.as_str()) && &name.name == t).then_some(3)
+            }
+            TablePattern::Bare(t) => (&name.name == t).then_some(2),
+            TablePattern::Glob(g) => {
+                let hit = if g.contains('.') {
+                    name.schema.as_ref().is_some_and(|s| {
+                        glob_match(g.as_bytes(), format!("{s}.{}", name.name).as_bytes())
+                    })
+                } else {
+                    glob_match(g.as_bytes(), name.name.as_bytes())
+                };
+                hit.then_some(1)
+            }
+        }
+    }
+}
+
+/// Shell-style glob: `*` any run, `?` one byte, `[abc]` a class.
+fn glob_match(pat: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if p < pat.len() {
+            match pat[p] {
+                b'*' => {
+                    star = Some((p, i));
+                    p += 1;
+                    continue;
+                }
+                b'?' => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some(close) = pat[p + 1..].iter().position(|&c| c == b']') {
+                        let class = &pat[p + 1..p + 1 + close];
+                        if class.contains(&s[i]) {
+                            p += close + 2;
+                            i += 1;
+                            continue;
+                        }
+                    } else if s[i] == b'[' {
+                        p += 1;
+                        i += 1;
+                        continue;
+                    }
+                }
+                c if c == s[i] => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match star {
+            Some((sp, si)) => {
+                p = sp + 1;
+                i = si + 1;
+                star = Some((sp, si + 1));
+            }
+            None => return false,
+        }
+    }
+    pat[p..].iter().all(|&c| c == b'*')
+}
+
+#[derive(Debug)]
+struct ColumnRule {
+    name: String,
+    span: Range<usize>,
+    spec: TransformSpec,
+}
+
+#[derive(Debug)]
+struct TableRule {
+    key: String,
+    span: Range<usize>,
+    pattern: TablePattern,
+    columns: Vec<ColumnRule>,
+    truncate: bool,
+    /// Schemas of the tables this rule matched (bare names must not match
+    /// in two schemas), and whether it matched at all.
+    matched: Vec<Option<String>>,
+}
+
+/// The rules, checked and ready to bind to tables.
+#[derive(Debug)]
+pub struct Rules {
+    path: String,
+    text: String,
+    strict: bool,
+    prf: Option<Arc<Prf>>,
+    tables: Vec<TableRule>,
+}
+
+/// What a table's rows go through: one entry per table column, in
+/// declaration order.
+#[derive(Debug)]
+pub struct TablePlan {
+    /// The table as declared.
+    pub table: Table,
+    /// The table's name for messages and reports.
+    pub display: String,
+    /// The transformer of each column, by column index; `None`: untouched.
+    pub actions: Vec<Option<Arc<dyn Transform>>>,
+    /// Drop every row (keep the DDL).
+    pub drop_all: bool,
+}
+
+impl TablePlan {
+    /// Does any row of this table need rewriting or dropping?
+    pub fn is_active(&self) -> bool {
+        self.drop_all || self.actions.iter().any(Option::is_some)
+    }
+}
+
+impl Rules {
+    /// Reads a rules file from disk.
+    pub fn load(path: &Path) -> Result<Rules> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading rules file {}", display_path(path)), e))?;
+        Rules::parse(&text, &display_path(path), path.parent())
+    }
+
+    /// No rules at all: every byte passes through.
+    pub fn empty() -> Rules {
+        Rules {
+            path: "<none>".into(),
+            text: String::new(),
+            strict: false,
+            prf: None,
+            tables: Vec::new(),
+        }
+    }
+
+    /// Parses rules text. `base` is where a relative secret file is looked
+    /// up (the rules file's folder).
+    pub fn parse(text: &str, path: &str, base: Option<&Path>) -> Result<Rules> {
+        let at = |span: Option<Range<usize>>, msg: String, hint: &str| -> Error {
+            let loc = span
+                .map(|s| {
+                    let (line, col) = line_col(text, s.start);
+                    format!("{path}:{line}:{col}: ")
+                })
+                .unwrap_or_else(|| format!("{path}: "));
+            let hint = if hint.is_empty() {
+                String::new()
+            } else {
+                format!("\n  hint: {hint}")
+            };
+            Error::rules(format!("{loc}{msg}{hint}"))
+        };
+        let spec: FileSpec = toml::from_str(text).map_err(|e| {
+            at(
+                e.span(),
+                e.message().trim().to_string(),
+                "see the rules file reference in the README",
+            )
+        })?;
+        let mut tables = Vec::new();
+        let mut needs_key = false;
+        for (key, t) in spec.tables {
+            let span = table_key_span(text, &key);
+            for (name, v) in [
+                ("drop_when", t.drop_when.is_some()),
+                ("sample_percent", t.sample_percent.is_some()),
+                ("when", t.when.is_some()),
+            ] {
+                if v {
+                    let s = column_key_span(text, span.start, name);
+                    return Err(at(
+                        Some(s),
+                        format!("`{name}` in table `{key}` is not supported by this version"),
+                        "remove it, or upgrade dumpmask",
+                    ));
+                }
+            }
+            let mut columns = Vec::new();
+            for (name, v) in t.columns {
+                let span = column_key_span(text, span.start, &name);
+                let spec = transform_spec(v).map_err(|m| {
+                    at(
+                        Some(span.clone()),
+                        format!("column `{name}` of table `{key}`: {m}"),
+                        "a column takes a transformer name (\"keep\", \"null\", \"hash\") or a table like { transform = \"fixed\", value = \"X\" }",
+                    )
+                })?;
+                // Build once without a column to check the options now.
+                let keyed = is_keyed(&spec.transform);
+                needs_key |= keyed;
+                let probe_prf = Arc::new(Prf::new(b"probe"));
+                build_transform(&spec, None, Some(&probe_prf)).map_err(|m| {
+                    at(
+                        Some(span.clone()),
+                        format!("column `{name}` of table `{key}`: {m}"),
+                        "",
+                    )
+                })?;
+                columns.push(ColumnRule { name, span, spec });
+            }
+            tables.push(TableRule {
+                pattern: TablePattern::parse(&key),
+                key,
+                span,
+                columns,
+                truncate: t.truncate,
+                matched: Vec::new(),
+            });
+        }
+        let prf = if needs_key {
+            let (secret, what) = read_secret(spec.secret.as_ref(), base)
+                .map_err(|m| {
+                    at(
+                        text.find("[secret]").map(|i| i..i),
+                        m,
+                        "export the secret in the environment variable, or point [secret] file at a file holding it",
+                    )
+                })?;
+            if secret.len() < 16 {
+                eprintln!(
+                    "dumpmask: warning: the secret from {what} is {} bytes; use at least 16 random bytes",
+                    secret.len()
+                );
+            }
+            Some(Arc::new(Prf::new(&secret)))
+        } else {
+            None
+        };
+        Ok(Rules {
+            path: path.to_string(),
+            text: text.to_string(),
+            strict: spec.options.strict,
+            prf,
+            tables,
+        })
+    }
+
+    /// Requires every data column of every table with data to have a rule.
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict |= strict;
+    }
+
+    fn span_loc(&self, span: &Range<usize>) -> String {
+        let (line, col) = line_col(&self.text, span.start);
+        format!("{}:{line}:{col}", self.path)
+    }
+
+    /// Binds the rules to a table the dump declares. `None` when no rule
+    /// touches the table (its bytes pass through untouched).
+    pub fn bind(&mut self, table: &Table) -> Result<Option<Arc<TablePlan>>> {
+        let mut hits: Vec<(u8, usize)> = self
+            .tables
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.pattern.rank(&table.name).map(|k| (k, i)))
+            .collect();
+        // Most specific last, so its column rules win.
+        hits.sort();
+        let display = table.name.to_string();
+        let mut actions: Vec<Option<Arc<dyn Transform>>> = vec![None; table.columns.len()];
+        let mut drop_all = false;
+        for &(_, i) in &hits {
+            let rule = &self.tables[i];
+            drop_all |= rule.truncate;
+            for c in &rule.columns {
+                let Some(idx) = table.column_index(&c.name) else {
+                    if matches!(rule.pattern, TablePattern::Glob(_)) {
+                        continue;
+                    }
+                    let have: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+                    return Err(Error::rules(format!(
+                        "{}: rule for column `{}` of `{}`, but table {display} has no such column; it has: {}",
+                        self.span_loc(&c.span),
+                        c.name,
+                        rule.key,
+                        have.join(", ")
+                    )));
+                };
+                let col = &table.columns[idx];
+                if col.generated {
+                    return Err(Error::rules(format!(
+                        "{}: column `{}` of table {display} is generated from other columns and has no dumped values; rule the columns it is computed from",
+                        self.span_loc(&c.span),
+                        col.name
+                    )));
+                }
+                let t = build_transform(&c.spec, Some(col), self.prf.as_ref()).map_err(|m| {
+                    Error::rules(format!(
+                        "{}: column {}.{}: {m}",
+                        self.span_loc(&c.span),
+                        display,
+                        col.name
+                    ))
+                })?;
+                actions[idx] = Some(t);
+            }
+        }
+        for &(_, i) in &hits {
+            let loc = self.span_loc(&self.tables[i].span);
+            let rule = &mut self.tables[i];
+            if let TablePattern::Bare(_) = rule.pattern {
+                let schema = table.name.schema.clone();
+                if !rule.matched.is_empty() && !rule.matched.contains(&schema) {
+                    return Err(Error::rules(format!(
+                        "{loc}: table rule `{}` matches tables in more than one schema ({} and {display}); name it as \"schema.table\"",
+                        rule.key,
+                        rule.matched
+                            .iter()
+                            .map(|s| match s {
+                                Some(s) => format!("{s}.{}", table.name.name),
+                                None => table.name.name.clone(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            rule.matched.push(table.name.schema.clone());
+        }
+        if self.strict && !drop_all {
+            let uncovered: Vec<String> = table
+                .data_columns()
+                .filter(|(i, _)| actions[*i].is_none())
+                .map(|(_, c)| format!("{display}.{}", c.name))
+                .collect();
+            if !uncovered.is_empty() {
+                return Err(Error::rules(format!(
+                    "strict mode: columns without a rule (add a transformer or \"keep\"): {}",
+                    uncovered.join(", ")
+                )));
+            }
+        }
+        // `keep` rules are coverage only: drop them from the plan so an
+        // all-keep table is copied verbatim.
+        for a in &mut actions {
+            if a.as_ref().is_some_and(|t| t.name() == "keep") {
+                *a = None;
+            }
+        }
+        let plan = TablePlan {
+            table: table.clone(),
+            display,
+            actions,
+            drop_all,
+        };
+        Ok(plan.is_active().then(|| Arc::new(plan)))
+    }
+
+    /// Does any table rule name a table of this name?
+    pub fn matches(&self, name: &QualifiedName) -> bool {
+        self.tables.iter().any(|r| r.pattern.rank(name).is_some())
+    }
+
+    /// After the whole dump: every table rule must have matched a table.
+    pub fn check_all_matched(&self, seen: &[QualifiedName]) -> Result<()> {
+        let missing: Vec<&TableRule> = self
+            .tables
+            .iter()
+            .filter(|r| r.matched.is_empty())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut have: Vec<String> = seen.iter().map(ToString::to_string).collect();
+        have.sort();
+        have.dedup();
+        let names: Vec<String> = missing
+            .iter()
+            .map(|r| format!("`{}` ({})", r.key, self.span_loc(&r.span)))
+            .collect();
+        Err(Error::rules(format!(
+            "rules name tables the dump does not have: {}; the dump has: {}",
+            names.join(", "),
+            if have.is_empty() {
+                "no tables".to_string()
+            } else {
+                have.join(", ")
+            }
+        )))
+    }
+}
+
+/// Where a table's rules start: the first mention of `tables.KEY` (bare or
+/// quoted). Serde gives spans of values, not of table headers.
+fn table_key_span(text: &str, key: &str) -> Range<usize> {
+    let quoted = format!("tables.\"{key}\"");
+    let bare = format!("tables.{key}");
+    let at = text
+        .find(&quoted)
+        .or_else(|| {
+            text.match_indices(&bare)
+                .find(|(i, _)| {
+                    text[i + bare.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == '.' || c == ']' || c.is_whitespace())
+                })
+                .map(|(i, _)| i)
+        })
+        .unwrap_or(0);
+    at..at
+}
+
+/// Where a column's rule is written: the first line from `from` on that
+/// starts with the key (bare or quoted), or with `columns = {` holding it.
+fn column_key_span(text: &str, from: usize, name: &str) -> Range<usize> {
+    let quoted = format!("\"{name}\"");
+    let mut off = from;
+    for line in text[from.min(text.len())..].split_inclusive('\n') {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        for k in [quoted.as_str(), name] {
+            if let Some(rest) = t.strip_prefix(k) {
+                if rest.trim_start().starts_with('=') {
+                    return off + indent..off + indent;
+                }
+            }
+        }
+        if let Some(i) = line.find(&quoted).or_else(|| {
+            line.match_indices(name)
+                .find(|(i, _)| line[i + name.len()..].trim_start().starts_with('='))
+                .map(|(i, _)| i)
+        }) {
+            if line.contains('{') {
+                return off + i..off + i;
+            }
+        }
+        off += line.len();
+    }
+    from..from
+}
+
+/// 1-based line and column of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.len()
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
+    (line, col)
+}
+
+fn transform_spec(v: toml::Value) -> Result<TransformSpec, String> {
+    match v {
+        toml::Value::String(name) => Ok(TransformSpec {
+            transform: name,
+            unique: false,
+            value: None,
+            length: None,
+            alphabet: None,
+            domain: None,
+            paths: None,
+        }),
+        toml::Value::Table(_) => v
+            .try_into::<TransformSpec>()
+            .map_err(|e| e.message().trim().to_string()),
+        other => Err(format!(
+            "expected a transformer, found a {}",
+            other.type_str()
+        )),
+    }
+}
+
+fn is_keyed(name: &str) -> bool {
+    matches!(name, "hash")
+}
+
+/// Reads the secret: `[secret] env` (default `DUMPMASK_SECRET`) or
+/// `[secret] file`. Returns the bytes and where they came from (for
+/// messages; never the secret itself).
+fn read_secret(
+    spec: Option<&SecretSpec>,
+    base: Option<&Path>,
+) -> Result<(Vec<u8>, String), String> {
+    match spec {
+        Some(SecretSpec {
+            env: Some(_),
+            file: Some(_),
+        }) => Err("[secret] takes `env` or `file`, not both".into()),
+        Some(SecretSpec { file: Some(f), .. }) => {
+            let path = match base {
+                Some(b) if f.is_relative() => b.join(f),
+                _ => f.clone(),
+            };
+            let mut bytes = std::fs::read(&path)
+                .map_err(|e| format!("cannot read the secret file {}: {e}", display_path(&path)))?;
+            while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                bytes.pop();
+            }
+            if bytes.is_empty() {
+                return Err(format!("the secret file {} is empty", display_path(&path)));
+            }
+            Ok((bytes, format!("file {}", display_path(&path))))
+        }
+        _ => {
+            let var = spec
+                .and_then(|s| s.env.clone())
+                .unwrap_or_else(|| DEFAULT_SECRET_ENV.to_string());
+            match std::env::var_os(&var) {
+                Some(v) if !v.is_empty() => {
+                    use std::os::unix::ffi::OsStrExt;
+                    Ok((v.as_bytes().to_vec(), format!("environment variable {var}")))
+                }
+                _ => Err(format!(
+                    "keyed transformers need a secret, and the environment variable {var} is not set or empty"
+                )),
+            }
+        }
+    }
+}
+
+/// Builds a transformer from its spec, for a column when one is given (to
+/// check that its output always fits the column) or without one (to check
+/// the options alone).
+pub fn build_transform(
+    spec: &TransformSpec,
+    column: Option<&Column>,
+    prf: Option<&Arc<Prf>>,
+) -> Result<Arc<dyn Transform>, String> {
+    let allowed: &[&str] = match spec.transform.as_str() {
+        "keep" | "null" => &[],
+        "fixed" => &["value"],
+        "hash" => &["length", "alphabet", "domain"],
+        other => {
+            return Err(format!(
+                "unknown transformer `{other}`; known: keep, null, fixed, hash"
+            ))
+        }
+    };
+    let given = [
+        ("value", spec.value.is_some()),
+        ("length", spec.length.is_some()),
+        ("alphabet", spec.alphabet.is_some()),
+        ("domain", spec.domain.is_some()),
+        ("paths", spec.paths.is_some()),
+    ];
+    for (opt, set) in given {
+        if set && !allowed.contains(&opt) {
+            return Err(format!("`{}` takes no option `{opt}`", spec.transform));
+        }
+    }
+    if spec.unique && spec.transform != "keep" {
+        return Err(format!(
+            "`{}` cannot promise distinct outputs for distinct inputs, so it refuses `unique = true`",
+            spec.transform
+        ));
+    }
+    let ty = column.map(|c| &c.ty);
+    Ok(match spec.transform.as_str() {
+        "keep" => Arc::new(Keep),
+        "null" => {
+            if column.is_some_and(|c| c.not_null) {
+                return Err("`null` on a NOT NULL column would make the dump unrestorable".into());
+            }
+            Arc::new(Null)
+        }
+        "fixed" => {
+            let value = match &spec.value {
+                Some(toml::Value::String(s)) => s.clone().into_bytes(),
+                Some(toml::Value::Integer(i)) => i.to_string().into_bytes(),
+                Some(toml::Value::Float(f)) => f.to_string().into_bytes(),
+                Some(toml::Value::Boolean(b)) => (if *b { "1" } else { "0" }).as_bytes().to_vec(),
+                Some(other) => {
+                    return Err(format!(
+                        "`value` must be a string, number or boolean, not a {}",
+                        other.type_str()
+                    ))
+                }
+                None => return Err("`fixed` needs a `value`".into()),
+            };
+            if let Some(ty) = ty {
+                fixed_fits(&value, ty)?;
+            }
+            Arc::new(Fixed { value })
+        }
+        "hash" => {
+            let alphabet = match &spec.alphabet {
+                Some(a) => Alphabet::parse(a)?,
+                None if ty.is_some_and(ColumnType::is_numeric) => Alphabet::parse("digits")?,
+                None => Alphabet::parse("hex")?,
+            };
+            let limit = match ty {
+                Some(ColumnType::Text {
+                    max_chars: Some(n), ..
+                }) => Some(*n as usize),
+                Some(ColumnType::Binary { max_bytes: Some(n) }) => Some(*n as usize),
+                Some(ColumnType::Integer { bits, .. }) => Some(match bits {
+                    8 => 2,
+                    16 => 4,
+                    24 => 6,
+                    32 => 9,
+                    _ => 18,
+                }),
+                _ => None,
+            };
+            if let Some(ty) = ty {
+                if ty.is_numeric() && !alphabet.is_digits() {
+                    return Err("`hash` into a numeric column needs alphabet = \"digits\"".into());
+                }
+                if !ty.is_numeric()
+                    && !matches!(
+                        ty,
+                        ColumnType::Text { .. } | ColumnType::Binary { .. } | ColumnType::Other(_)
+                    )
+                {
+                    return Err(format!(
+                        "`hash` writes text, which does not fit a column of type {ty:?}"
+                    ));
+                }
+            }
+            let length = match (spec.length, limit) {
+                (Some(0), _) => return Err("`length` must be at least 1".into()),
+                (Some(n), Some(max)) if n > max => {
+                    return Err(format!(
+                        "`hash` length {n} does not fit the column (at most {max})"
+                    ))
+                }
+                (Some(n), _) => n,
+                (None, Some(max)) => max.min(16),
+                (None, None) => 16,
+            };
+            let Some(prf) = prf else {
+                return Err("`hash` needs a secret".into());
+            };
+            Arc::new(Hash {
+                prf: prf.clone(),
+                domain: spec.domain.clone().unwrap_or_else(|| "hash".into()),
+                length,
+                alphabet,
+            })
+        }
+        _ => unreachable!("checked above"),
+    })
+}
+
+/// Checks that a fixed literal is valid for the column type.
+fn fixed_fits(value: &[u8], ty: &ColumnType) -> Result<(), String> {
+    let text = std::str::from_utf8(value).map_err(|_| "`value` is not UTF-8".to_string())?;
+    let bad = |what: &str| Err(format!("`fixed` value is not {what}"));
+    match ty {
+        ColumnType::Text {
+            max_chars: Some(n), ..
+        } if text.chars().count() > *n as usize => Err(format!(
+            "`fixed` value has {} characters; the column holds at most {n}",
+            text.chars().count()
+        )),
+        ColumnType::Binary { max_bytes: Some(n) } if value.len() > *n as usize => Err(format!(
+            "`fixed` value has {} bytes; the column holds at most {n}",
+            value.len()
+        )),
+        ColumnType::Integer { .. } if text.parse::<i128>().is_err() => bad("an integer"),
+        ColumnType::Decimal { .. } | ColumnType::Float if text.parse::<f64>().is_err() => {
+            bad("a number")
+        }
+        ColumnType::Date if !is_date(text) => bad("a date (YYYY-MM-DD)"),
+        ColumnType::Enum(members) if !members.iter().any(|m| m == text) => Err(format!(
+            "`fixed` value is not one of the column's ENUM members ({})",
+            members.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    fn table(name: &str, cols: &[(&str, ColumnType)]) -> Table {
+        Table {
+            name: QualifiedName {
+                schema: None,
+                name: name.into(),
+            },
+            columns: cols
+                .iter()
+                .map(|(n, t)| Column {
+                    name: n.to_string(),
+                    ty: t.clone(),
+                    generated: false,
+                    not_null: false,
+                    unique: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn text(n: u32) -> ColumnType {
+        ColumnType::Text {
+            max_chars: Some(n),
+            fixed: false,
+        }
+    }
+
+    const SECRET: &str = "[secret]\nfile = \"/dev/null\"\n";
+
+    #[test]
+    fn unknown_transformer_points_at_line_and_column() {
+        let e = Rules::parse("[tables.t.columns]\na = \"shred\"\n", "r.toml", None).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.starts_with("r.toml:2:5: column `a` of table `t`: unknown transformer `shred`"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn unknown_option_is_an_error() {
+        let e = Rules::parse(
+            "[tables.t.columns]\na = { transform = \"hash\", lenght = 3 }\n",
+            "r.toml",
+            None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("lenght"), "{e}");
+    }
+
+    #[test]
+    fn unknown_column_lists_what_the_table_has() {
+        let mut r = Rules::parse("[tables.t.columns]\nemial = \"null\"\n", "r.toml", None).unwrap();
+        let e = r.bind(&table("t", &[("email", text(10))])).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("`emial`") && m.contains("it has: email"), "{m}");
+    }
+
+    #[test]
+    fn unmatched_table_rule_is_reported_at_the_end() {
+        let mut r =
+            Rules::parse("[tables.custmers.columns]\na = \"null\"\n", "r.toml", None).unwrap();
+        assert!(r
+            .bind(&table("customers", &[("a", text(3))]))
+            .unwrap()
+            .is_none());
+        let e = r
+            .check_all_matched(&[table("customers", &[]).name])
+            .unwrap_err();
+        assert!(e.to_string().contains("`custmers`"), "{e}");
+    }
+
+    #[test]
+    fn hash_that_cannot_fit_is_refused() {
+        std::env::set_var("DUMPMASK_TEST_SECRET_A", "0123456789abcdef");
+        let src = "[secret]\nenv = \"DUMPMASK_TEST_SECRET_A\"\n[tables.t.columns]\na = { transform = \"hash\", length = 20 }\n";
+        let mut r = Rules::parse(src, "r.toml", None).unwrap();
+        let e = r.bind(&table("t", &[("a", text(5))])).unwrap_err();
+        assert!(e.to_string().contains("does not fit"), "{e}");
+    }
+
+    #[test]
+    fn missing_secret_is_an_error() {
+        let src =
+            "[secret]\nenv = \"DUMPMASK_TEST_SECRET_UNSET\"\n[tables.t.columns]\na = \"hash\"\n";
+        let e = Rules::parse(src, "r.toml", None).unwrap_err();
+        assert!(e.to_string().contains("DUMPMASK_TEST_SECRET_UNSET"), "{e}");
+    }
+
+    #[test]
+    fn fixed_checks_the_column() {
+        let src = "[tables.t.columns]\nd = { transform = \"fixed\", value = \"soon\" }\n";
+        let mut r = Rules::parse(src, "r.toml", None).unwrap();
+        let e = r.bind(&table("t", &[("d", ColumnType::Date)])).unwrap_err();
+        assert!(e.to_string().contains("not a date"), "{e}");
+    }
+
+    #[test]
+    fn unique_is_refused_where_not_promised() {
+        let src = format!("{SECRET}[tables.t.columns]\na = {{ transform = \"fixed\", value = \"x\", unique = true }}\n");
+        assert!(Rules::parse(&src, "r.toml", None).is_err());
+    }
+
+    #[test]
+    fn bare_name_in_two_schemas_is_ambiguous() {
+        let mut r = Rules::parse("[tables.t.columns]\na = \"null\"\n", "r.toml", None).unwrap();
+        let mut t1 = table("t", &[("a", text(3))]);
+        t1.name.schema = Some("s1".into());
+        let mut t2 = t1.clone();
+        t2.name.schema = Some("s2".into());
+        r.bind(&t1).unwrap();
+        assert!(r
+            .bind(&t2)
+            .unwrap_err()
+            .to_string()
+            .contains("more than one schema"));
+    }
+
+    #[test]
+    fn strict_lists_uncovered_columns() {
+        let mut r = Rules::parse(
+            "[options]\nstrict = true\n[tables.t.columns]\na = \"keep\"\n",
+            "r.toml",
+            None,
+        )
+        .unwrap();
+        let e = r
+            .bind(&table("t", &[("a", text(3)), ("b", text(3))]))
+            .unwrap_err();
+        assert!(e.to_string().contains("t.b"), "{e}");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(b"log_*", b"log_2024"));
+        assert!(!glob_match(b"log_*", b"logs"));
+        assert!(glob_match(b"a?c", b"abc"));
+        assert!(glob_match(b"[ab]x*", b"bxyz"));
+        assert!(glob_match(b"*", b""));
+    }
+}

@@ -1,0 +1,357 @@
+//! A small SQL tokenizer for the parts of a dump that are code: DDL and the
+//! header of a data statement (`INSERT INTO t (a, b) VALUES`, `COPY t (a) FROM
+//! stdin;`). It is not on the hot path; values are never read through it.
+//!
+//! It knows quoting, escapes and comments through [`Lexical`], which the
+//! dialect supplies, and nothing about statements.
+
+/// Lexical facts that differ between dialects.
+#[derive(Debug, Clone, Copy)]
+pub struct Lexical {
+    /// Does a backslash escape the next byte inside `'...'`?
+    /// MySQL: yes (`'it\'s'`); PostgreSQL standard strings: no.
+    pub backslash_in_strings: bool,
+    /// The byte that quotes identifiers: MySQL `` ` ``, PostgreSQL `"`.
+    pub ident_quote: u8,
+    /// Is `"..."` a string (MySQL without ANSI_QUOTES) rather than an
+    /// identifier?
+    pub double_quote_is_string: bool,
+    /// Does `#` start a comment to the end of the line (MySQL)?
+    pub hash_comments: bool,
+}
+
+/// One token of code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// An unquoted word: keyword or identifier, as written.
+    Word(String),
+    /// A quoted identifier, unquoted (doubled quotes folded).
+    Quoted(String),
+    /// A string literal's raw bytes between the quotes (not unescaped).
+    Str(Vec<u8>),
+    /// A number as written.
+    Number(String),
+    /// Any other single byte: `(`, `)`, `,`, `.`, `;`, `=`...
+    Punct(u8),
+}
+
+impl Token {
+    /// Is this the keyword `kw` (case-insensitive)?
+    pub fn is_word(&self, kw: &str) -> bool {
+        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(kw))
+    }
+
+    /// The identifier this token names: a word as written, or a quoted name.
+    pub fn ident(&self) -> Option<&str> {
+        match self {
+            Token::Word(w) | Token::Quoted(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+/// A token and where it starts in the tokenized text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned {
+    /// The token.
+    pub token: Token,
+    /// Byte offset of its first byte.
+    pub start: usize,
+    /// Byte offset just past its last byte.
+    pub end: usize,
+}
+
+/// Why tokenizing failed, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexError {
+    /// Byte offset in the tokenized text.
+    pub at: usize,
+    /// What is wrong.
+    pub what: &'static str,
+}
+
+/// Tokenizes `src` completely. Conditional comments (`/*!40101 ... */`,
+/// `/*M!100100 ... */`) are code to MySQL, so their contents are tokenized
+/// and the markers dropped; other comments are skipped.
+pub fn tokenize(src: &[u8], lx: &Lexical) -> Result<Vec<Spanned>, LexError> {
+    Tokens::new(src, lx).collect()
+}
+
+/// Tokens of `src`, one at a time: a statement's head can be read without
+/// tokenizing (or even having) the rest of it.
+pub struct Tokens<'a> {
+    src: &'a [u8],
+    lx: Lexical,
+    i: usize,
+    in_conditional: bool,
+}
+
+impl<'a> Tokens<'a> {
+    /// Tokens of `src` from its start.
+    pub fn new(src: &'a [u8], lx: &Lexical) -> Tokens<'a> {
+        Tokens {
+            src,
+            lx: *lx,
+            i: 0,
+            in_conditional: false,
+        }
+    }
+
+    fn lex_error(&mut self, at: usize, what: &'static str) -> Option<Result<Spanned, LexError>> {
+        self.i = self.src.len();
+        Some(Err(LexError { at, what }))
+    }
+}
+
+impl Iterator for Tokens<'_> {
+    type Item = Result<Spanned, LexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let src = self.src;
+        let lx = self.lx;
+        while self.i < src.len() {
+            let i = self.i;
+            let b = src[i];
+            let start = i;
+            let tok = |token, end| Some(Ok(Spanned { token, start, end }));
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' | 0x0c => self.i += 1,
+                b'-' if src.get(i + 1) == Some(&b'-')
+                    && src.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()) =>
+                {
+                    self.i = line_end(src, i);
+                }
+                b'#' if lx.hash_comments => self.i = line_end(src, i),
+                b'/' if src.get(i + 1) == Some(&b'*') => {
+                    let cond = match src.get(i + 2) {
+                        Some(b'!') => Some(i + 3),
+                        Some(b'M') if src.get(i + 3) == Some(&b'!') => Some(i + 4),
+                        _ => None,
+                    };
+                    match cond {
+                        Some(mut j) if lx.hash_comments => {
+                            // MySQL conditional comment: skip the version.
+                            while j < src.len() && src[j].is_ascii_digit() {
+                                j += 1;
+                            }
+                            self.in_conditional = true;
+                            self.i = j;
+                        }
+                        _ => match find(src, i + 2, b"*/") {
+                            Some(end) => self.i = end + 2,
+                            None => return self.lex_error(i, "unterminated comment"),
+                        },
+                    }
+                }
+                b'*' if self.in_conditional && src.get(i + 1) == Some(&b'/') => {
+                    self.in_conditional = false;
+                    self.i += 2;
+                }
+                b'\'' | b'"' if b == b'\'' || lx.double_quote_is_string => {
+                    let Some(end) = string_end(src, i + 1, b, lx.backslash_in_strings) else {
+                        return self.lex_error(i, "unterminated string");
+                    };
+                    self.i = end + 1;
+                    return tok(Token::Str(src[i + 1..end].to_vec()), end + 1);
+                }
+                q if q == lx.ident_quote => {
+                    let Some((name, end)) = quoted_ident(src, i) else {
+                        return self.lex_error(i, "unterminated quoted identifier");
+                    };
+                    self.i = end;
+                    return tok(Token::Quoted(name), end);
+                }
+                b'0'..=b'9' => {
+                    let mut j = i;
+                    while j < src.len() && (src[j].is_ascii_alphanumeric() || src[j] == b'.') {
+                        j += 1;
+                    }
+                    self.i = j;
+                    return tok(
+                        Token::Number(String::from_utf8_lossy(&src[i..j]).into_owned()),
+                        j,
+                    );
+                }
+                c if is_word_byte(c) => {
+                    let mut j = i;
+                    while j < src.len() && is_word_byte(src[j]) {
+                        j += 1;
+                    }
+                    self.i = j;
+                    return tok(
+                        Token::Word(String::from_utf8_lossy(&src[i..j]).into_owned()),
+                        j,
+                    );
+                }
+                _ => {
+                    self.i += 1;
+                    return tok(Token::Punct(b), i + 1);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Bytes that may appear in an unquoted identifier or keyword (MySQL and
+/// PostgreSQL both allow `$` after the first byte and any non-ASCII byte).
+pub fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+/// Offset of the newline ending the line at `i`, or the end of `src`.
+fn line_end(src: &[u8], i: usize) -> usize {
+    memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |n| i + n)
+}
+
+fn find(src: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(&src[from..], needle).map(|n| from + n)
+}
+
+/// Given the offset just past an opening quote, the offset of the closing
+/// quote. A doubled quote is an escaped quote; with `backslash`, a backslash
+/// escapes the byte after it (so `\\'` is an escaped backslash, then the end).
+pub fn string_end(src: &[u8], mut i: usize, quote: u8, backslash: bool) -> Option<usize> {
+    loop {
+        let n = if backslash {
+            memchr::memchr2(quote, b'\\', &src[i..])?
+        } else {
+            memchr::memchr(quote, &src[i..])?
+        };
+        let j = i + n;
+        if src[j] == b'\\' {
+            i = j + 2;
+            if i > src.len() {
+                return None;
+            }
+            continue;
+        }
+        if src.get(j + 1) == Some(&quote) {
+            i = j + 2;
+            continue;
+        }
+        return Some(j);
+    }
+}
+
+/// Reads a quoted identifier starting at its opening quote: the name with
+/// doubled quotes folded, and the offset just past the closing quote.
+pub fn quoted_ident(src: &[u8], start: usize) -> Option<(String, usize)> {
+    let q = src[start];
+    let end = string_end(src, start + 1, q, false)?;
+    let raw = &src[start + 1..end];
+    let mut name = Vec::with_capacity(raw.len());
+    let mut k = 0;
+    while k < raw.len() {
+        name.push(raw[k]);
+        k += if raw[k] == q { 2 } else { 1 };
+    }
+    Some((String::from_utf8_lossy(&name).into_owned(), end + 1))
+}
+
+/// A possibly schema-qualified name read from tokens: `a`, `a.b`, `"a"."b"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QualifiedName {
+    /// The schema (PostgreSQL) or database (MySQL), if written.
+    pub schema: Option<String>,
+    /// The object's own name.
+    pub name: String,
+}
+
+impl QualifiedName {
+    /// Reads a name at `toks[*i]`, advancing `i` past it.
+    pub fn parse(toks: &[Spanned], i: &mut usize) -> Option<QualifiedName> {
+        let first = toks.get(*i)?.token.ident()?.to_string();
+        *i += 1;
+        if matches!(toks.get(*i).map(|t| &t.token), Some(Token::Punct(b'.'))) {
+            if let Some(second) = toks.get(*i + 1).and_then(|t| t.token.ident()) {
+                let second = second.to_string();
+                *i += 2;
+                return Some(QualifiedName {
+                    schema: Some(first),
+                    name: second,
+                });
+            }
+        }
+        Some(QualifiedName {
+            schema: None,
+            name: first,
+        })
+    }
+}
+
+impl std::fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MYSQL: Lexical = Lexical {
+        backslash_in_strings: true,
+        ident_quote: b'`',
+        double_quote_is_string: true,
+        hash_comments: true,
+    };
+
+    fn words(src: &str) -> Vec<Token> {
+        tokenize(src.as_bytes(), &MYSQL)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.token)
+            .collect()
+    }
+
+    #[test]
+    fn doubled_backtick_is_part_of_the_name() {
+        assert_eq!(words("`we``ird`"), vec![Token::Quoted("we`ird".into())]);
+    }
+
+    #[test]
+    fn conditional_comment_contents_are_code() {
+        assert_eq!(
+            words("/*!40101 SET x */;"),
+            vec![
+                Token::Word("SET".into()),
+                Token::Word("x".into()),
+                Token::Punct(b';')
+            ]
+        );
+        assert_eq!(
+            words("/*M!100100 A */ /* skip */ B"),
+            vec![Token::Word("A".into()), Token::Word("B".into())]
+        );
+    }
+
+    #[test]
+    fn escaped_backslash_then_quote_ends_the_string() {
+        assert_eq!(
+            words(r"'a\\' b"),
+            vec![Token::Str(br"a\\".to_vec()), Token::Word("b".into())]
+        );
+        assert_eq!(words(r"'it\'s'"), vec![Token::Str(br"it\'s".to_vec())]);
+        assert_eq!(words("'it''s'"), vec![Token::Str(b"it''s".to_vec())]);
+    }
+
+    #[test]
+    fn unterminated_string_is_an_error_with_offset() {
+        let e = tokenize(b"a 'bc", &MYSQL).unwrap_err();
+        assert_eq!(e.at, 2);
+    }
+
+    #[test]
+    fn qualified_names() {
+        let t = tokenize(b"`db`.`t` x", &MYSQL).unwrap();
+        let mut i = 0;
+        let q = QualifiedName::parse(&t, &mut i).unwrap();
+        assert_eq!(q.schema.as_deref(), Some("db"));
+        assert_eq!(q.name, "t");
+        assert_eq!(i, 3);
+    }
+}
