@@ -240,6 +240,10 @@ fn rewrite_tuples(
                     out.extend_from_slice(&src[copied..vs]);
                     encode_mysql(&scratch.produced, ty, out);
                 }
+                Outcome::Default => {
+                    out.extend_from_slice(&src[copied..vs]);
+                    out.extend_from_slice(b"DEFAULT");
+                }
             }
             copied = ve;
             changed = true;

@@ -61,6 +61,9 @@ struct RunArgs {
     /// Largest statement or row accepted (e.g. 1G).
     #[arg(long, value_parser = parse_size, default_value = "1G")]
     max_statement: usize,
+    /// Bytes read from a stream at a time (tests use tiny windows).
+    #[arg(long, value_parser = parse_size, default_value = "8M", hide = true)]
+    stream_window: usize,
     /// Print nothing on standard error but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -110,6 +113,7 @@ fn run(args: RunArgs) -> ExitCode {
     }
     options.chunk_size = args.chunk_size;
     options.max_statement = args.max_statement;
+    options.window = args.stream_window;
     let cfg = RunConfig {
         input: args.input,
         output: args.output,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::error::{display_path, Error, Result};
 use crate::schema::{Column, ColumnType, Table};
 use crate::sql::QualifiedName;
-use transform::{Alphabet, Fixed, Hash, Keep, Null, Prf, Transform};
+use transform::{Alphabet, Fixed, Generated, Hash, Keep, Null, Prf, Transform};
 
 /// The environment variable the secret is read from by default.
 pub const DEFAULT_SECRET_ENV: &str = "DUMPMASK_SECRET";
@@ -446,13 +446,21 @@ impl Rules {
                 *a = None;
             }
         }
-        let plan = TablePlan {
+        let mut plan = TablePlan {
             table: table.clone(),
             display,
             actions,
             drop_all,
         };
-        Ok(plan.is_active().then(|| Arc::new(plan)))
+        if !plan.is_active() {
+            return Ok(None);
+        }
+        for (i, c) in table.columns.iter().enumerate() {
+            if c.generated {
+                plan.actions[i] = Some(Arc::new(Generated));
+            }
+        }
+        Ok(Some(Arc::new(plan)))
     }
 
     /// Does any table rule name a table of this name?

@@ -1,0 +1,127 @@
+//! Helpers shared by the integration tests: running the binary, and
+//! reaching the local database servers.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The secret the tests use (never a real one).
+pub const SECRET: &str = "test-secret-0123456789abcdef";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// `dumpmask` with the test secret in its environment.
+pub fn dumpmask() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dumpmask"));
+    c.env("DUMPMASK_SECRET", SECRET);
+    c
+}
+
+/// Runs `dumpmask run` with extra args; panics with stderr on failure.
+pub fn run_ok(args: &[&str]) -> Output {
+    let out = dumpmask()
+        .arg("run")
+        .arg("-q")
+        .args(args)
+        .output()
+        .expect("spawn dumpmask");
+    assert!(
+        out.status.success(),
+        "dumpmask {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `dumpmask run` feeding `input` on standard input.
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = dumpmask()
+        .arg("run")
+        .arg("-q")
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dumpmask");
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+/// Is a database server required (CI) rather than optional?
+pub fn db_required() -> bool {
+    std::env::var("DUMPMASK_REQUIRE_DB").is_ok_and(|v| v == "1")
+}
+
+/// Can the `mariadb` client reach a server as root?
+pub fn mariadb_available() -> bool {
+    let ok = Command::new("mariadb")
+        .args(["-uroot", "-e", "SELECT 1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !db_required(),
+            "DUMPMASK_REQUIRE_DB=1 but no MariaDB server is reachable with `mariadb -uroot`"
+        );
+        eprintln!(
+            "SKIPPED: no MariaDB server reachable (set DUMPMASK_REQUIRE_DB=1 to fail instead)"
+        );
+    }
+    ok
+}
+
+/// Runs SQL through the `mariadb` client, returning its tab-separated output.
+pub fn mariadb(db: Option<&str>, sql: &str) -> String {
+    let mut c = Command::new("mariadb");
+    c.args(["-uroot", "--batch", "--skip-column-names", "--comments"]);
+    if let Some(db) = db {
+        c.arg(db);
+    }
+    let out = c.args(["-e", sql]).output().expect("spawn mariadb");
+    assert!(
+        out.status.success(),
+        "mariadb failed on `{sql}`: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Loads a SQL file into a database with the `mariadb` client.
+pub fn mariadb_load(db: &str, file: &Path) {
+    let f = std::fs::File::open(file).unwrap();
+    let out = Command::new("mariadb")
+        .args(["-uroot", "--comments", db])
+        .stdin(f)
+        .output()
+        .expect("spawn mariadb");
+    assert!(
+        out.status.success(),
+        "loading {} into {db} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Does `hay` contain `needle`?
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
