@@ -21,6 +21,10 @@ use crate::io::input::{fill, Compression, Input};
 use crate::report::Summary;
 use crate::rewrite::{rewrite_chunk, ChunkOut, OutPart, Scratch};
 
+/// Builds the splitter once the input's first bytes are known (they tell
+/// the dialect).
+pub type MakeSplitter<'a> = dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>> + 'a;
+
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -131,7 +135,7 @@ impl<W: Write> DumpWriter<W> {
 fn feed(
     input: Input,
     opts: &Options,
-    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    make: &mut MakeSplitter,
     emit: &mut dyn FnMut(Chunk) -> Result<bool>,
 ) -> Result<(u64, usize)> {
     let name = input.name().to_string();
@@ -275,7 +279,7 @@ fn locate(e: Error, window: &[u8], base: u64, base_line: u64, name: &str) -> Err
 /// Runs the whole job: reads `input`, rewrites it, writes to `out`.
 pub fn run<W: Write + Send>(
     input: Input,
-    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    make: &mut MakeSplitter,
     out: W,
     opts: &Options,
 ) -> Result<(Summary, W)> {
@@ -294,7 +298,7 @@ pub fn run<W: Write + Send>(
 
 fn run_sequential<W: Write>(
     input: Input,
-    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    make: &mut MakeSplitter,
     out: W,
     opts: &Options,
 ) -> Result<(Summary, W)> {
@@ -316,7 +320,7 @@ fn run_sequential<W: Write>(
 
 fn run_parallel<W: Write + Send>(
     input: Input,
-    make: &mut dyn FnMut(&[u8]) -> Result<Box<dyn Splitter>>,
+    make: &mut MakeSplitter,
     out: W,
     opts: &Options,
 ) -> Result<(Summary, W)> {

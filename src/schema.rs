@@ -330,17 +330,14 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
             continue;
         };
         let rest = &item[1..];
-        let type_end = rest
-            .iter()
-            .position(|t| {
-                matches!(&t.token, Token::Word(w)
-                    if ATTRIBUTE_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)))
-                    || (t.token.is_word("character")
-                        && rest
-                            .iter()
-                            .skip_while(|x| x.start <= t.start)
-                            .next()
-                            .is_some_and(|n| n.token.is_word("set")))
+        let type_end = (0..rest.len())
+            .find(|&k| {
+                let t = &rest[k].token;
+                matches!(t, Token::Word(w)
+                    if ATTRIBUTE_WORDS.iter().any(|a| w.eq_ignore_ascii_case(a)))
+                    // MySQL `CHARACTER SET x` is an attribute; PostgreSQL
+                    // `character varying(n)` is a type.
+                    || (t.is_word("character") && rest.get(k + 1).is_some_and(|n| n.token.is_word("set")))
             })
             .unwrap_or(rest.len());
         // `timestamp without time zone`: the words after the type's own

@@ -503,7 +503,9 @@ impl Splitter for MySqlSplitter {
         let mut pieces = Vec::new();
         let mut pos = from;
         let budget_end = from.saturating_add(self.chunk_size);
-        while pos < budget_end {
+        // A ruled statement's header produces no piece (the statement holds
+        // it), so a chunk is only done once it has a piece.
+        while pos < budget_end || pieces.is_empty() {
             if self.open.is_some() {
                 let next = self.rows(w, pos, base, eof, budget_end, &mut pieces)?;
                 if next == pos {
@@ -538,7 +540,7 @@ impl Splitter for MySqlSplitter {
                 }
             }
         }
-        if pieces.is_empty() {
+        if pieces.is_empty() && pos == from {
             if eof && pos >= w.len() {
                 return Ok(Split::Done);
             }
@@ -662,7 +664,7 @@ pub(crate) fn skip_space_and_comments(w: &[u8], mut i: usize) -> Skip {
 /// The offset just past the delimiter ending the statement at `i`;
 /// `Ok(None)` when the input ends first; `Err` when it ends inside a string
 /// or comment (with where that began).
-pub(crate) fn statement_end(
+pub fn statement_end(
     w: &[u8],
     mut i: usize,
     delim: &[u8],

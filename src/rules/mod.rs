@@ -829,7 +829,7 @@ mod tests {
         let e = Rules::parse("[tables.t.columns]\na = \"shred\"\n", "r.toml", None).unwrap_err();
         let m = e.to_string();
         assert!(
-            m.starts_with("r.toml:2:5: column `a` of table `t`: unknown transformer `shred`"),
+            m.starts_with("r.toml:2:1: column `a` of table `t`: unknown transformer `shred`"),
             "{m}"
         );
     }

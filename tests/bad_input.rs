@@ -1,0 +1,207 @@
+//! Fail closed: bad input or rules give a clear error with file, line and
+//! byte offset, a non-zero exit, and no output file.
+
+mod common;
+
+use common::*;
+
+fn rules() -> String {
+    fixture("mysql/rules.toml").display().to_string()
+}
+
+/// Runs on `dump`, expecting failure; returns stderr. Checks that neither
+/// the output nor a temporary file is left.
+fn fails(dump: &[u8], rules: &str, code: i32) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.sql");
+    std::fs::write(&input, dump).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let dest = out_dir.join("anon.sql");
+    let out = dumpmask()
+        .args([
+            "run",
+            "--rules",
+            rules,
+            input.to_str().unwrap(),
+            "-o",
+            dest.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert_eq!(
+        std::fs::read_dir(&out_dir).unwrap().count(),
+        0,
+        "output left behind"
+    );
+    // The same through standard input, for every thread count.
+    for threads in ["1", "2"] {
+        let s = run_stdin(
+            &[
+                "--rules",
+                rules,
+                "--threads",
+                threads,
+                "--stream-window",
+                "64",
+            ],
+            dump,
+        );
+        assert_eq!(s.status.code(), Some(code), "stdin, {threads} threads");
+    }
+    stderr
+}
+
+fn default_dump() -> Vec<u8> {
+    std::fs::read(fixture("mysql/default.sql")).unwrap()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).position(|w| w == needle).unwrap()
+}
+
+#[test]
+fn truncated_inside_a_ruled_insert() {
+    let d = default_dump();
+    let at = find(&d, b"(3,'Zo");
+    let err = fails(&d[..at + 20], &rules(), 3);
+    assert!(err.contains("bad.sql:"), "{err}");
+    assert!(err.contains("(byte "), "{err}");
+    assert!(err.contains("customers"), "{err}");
+}
+
+#[test]
+fn truncated_inside_an_unruled_insert() {
+    let d = default_dump();
+    let at = find(&d, b"(3,'customer created");
+    let err = fails(&d[..at + 10], &rules(), 3);
+    assert!(
+        err.contains("truncated") || err.contains("unterminated"),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_after_a_statement_start() {
+    let d = default_dump();
+    let at = find(&d, b"CREATE TABLE `orders`");
+    let err = fails(&d[..at + 40], &rules(), 3);
+    assert!(err.contains("not terminated"), "{err}");
+}
+
+#[test]
+fn unterminated_string_names_line_and_byte() {
+    let dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` varchar(10), `b` int);\nINSERT INTO `t` VALUES ('x',1),('oops,2);\n";
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.t.columns]\na = \"null\"\n").unwrap();
+    let err = fails(dump, r.to_str().unwrap(), 3);
+    assert!(err.contains("bad.sql:3 (byte "), "{err}");
+    assert!(err.contains("(table t)"), "{err}");
+    assert!(!err.contains("oops"), "the error shows a data value: {err}");
+}
+
+#[test]
+fn wrong_number_of_values() {
+    let dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` varchar(10), `b` int);\nINSERT INTO `t` VALUES ('x',1),('y',2,3);\n";
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.t.columns]\na = \"null\"\n").unwrap();
+    let err = fails(dump, r.to_str().unwrap(), 3);
+    assert!(err.contains("row has 3 values"), "{err}");
+}
+
+#[test]
+fn garbage_in_a_ruled_row() {
+    let dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` varchar(10), `b` int);\nINSERT INTO `t` VALUES ('x',1),('y',now());\n";
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.t.columns]\na = \"null\"\n").unwrap();
+    fails(dump, r.to_str().unwrap(), 3);
+}
+
+#[test]
+fn nul_bytes_and_garbage_instead_of_a_dump() {
+    let mut junk = b"-- MariaDB dump\n".to_vec();
+    junk.extend_from_slice(&[0, 1, 2, b'\'', 0xff, 0xfe, 0]);
+    fails(&junk, &rules(), 3);
+}
+
+#[test]
+fn not_a_dump_at_all() {
+    let err = fails(b"\x00\x01\x02 hello", &rules(), 3);
+    assert!(err.contains("dialect"), "{err}");
+}
+
+#[test]
+fn rule_on_a_missing_column_lists_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.customers.columns]\nemial = \"null\"\n").unwrap();
+    let err = fails(&default_dump(), r.to_str().unwrap(), 2);
+    assert!(err.contains("emial") && err.contains("email"), "{err}");
+    assert!(err.contains("r.toml:2:1"), "{err}");
+}
+
+#[test]
+fn rule_on_a_missing_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.custmers.columns]\nemail = \"null\"\n").unwrap();
+    let err = fails(&default_dump(), r.to_str().unwrap(), 2);
+    assert!(
+        err.contains("custmers") && err.contains("customers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_rules_file_points_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(&r, "[tables.customers.columns]\nemail = \"shred\"\n").unwrap();
+    let err = fails(&default_dump(), r.to_str().unwrap(), 2);
+    assert!(err.contains("r.toml:2:"), "{err}");
+    assert!(err.contains("unknown transformer"), "{err}");
+}
+
+#[test]
+fn missing_secret_is_refused() {
+    let out = dumpmask()
+        .env_remove("DUMPMASK_SECRET")
+        .args([
+            "run",
+            "--rules",
+            &rules(),
+            fixture("mysql/default.sql").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DUMPMASK_SECRET"));
+}
+
+#[test]
+fn the_secret_never_appears_in_output_or_errors() {
+    let out = run_ok(&[
+        "--rules",
+        &rules(),
+        fixture("mysql/default.sql").to_str().unwrap(),
+    ]);
+    assert!(!contains(&out.stdout, SECRET.as_bytes()));
+    let bad = run_stdin(
+        &["--rules", &rules()],
+        b"-- MariaDB dump\nINSERT INTO `customers` VALUES ('x",
+    );
+    assert!(!bad.status.success());
+    assert!(!contains(&bad.stderr, SECRET.as_bytes()));
+}
+
+#[test]
+fn compressed_input_is_refused_clearly() {
+    let err = fails(&[0x1f, 0x8b, 8, 0, 0, 0], &rules(), 3);
+    assert!(err.contains("Gzip"), "{err}");
+}

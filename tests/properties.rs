@@ -1,0 +1,282 @@
+//! Property tests: the fast scanners agree with slow, obviously correct
+//! references, and every execution path gives the same bytes.
+
+use std::io::Cursor;
+
+use dumpmask::format::mysql::statement_end;
+use dumpmask::format::Dialect;
+use dumpmask::io::input::Input;
+use dumpmask::pipeline::{self, Options};
+use dumpmask::rules::Rules;
+use proptest::prelude::*;
+
+/// The reference statement scanner: one byte at a time, one state enum.
+#[derive(Clone, Copy, PartialEq)]
+enum S {
+    Code,
+    Quote(u8),
+    Escape(u8),
+    LineComment,
+    BlockComment,
+}
+
+/// Where the statement starting at `from` ends (past the delimiter),
+/// `Ok(None)` if the input ends first, `Err(at)` if it ends in a string or
+/// block comment that began at `at`.
+fn reference_end(w: &[u8], from: usize, delim: &[u8]) -> Result<Option<usize>, usize> {
+    let mut s = S::Code;
+    let mut conditional = false;
+    let mut opened = 0;
+    let mut i = from;
+    while i < w.len() {
+        let b = w[i];
+        match s {
+            S::Code => {
+                if b == b'\'' || b == b'"' || b == b'`' {
+                    s = S::Quote(b);
+                    opened = i;
+                } else if (b == b'-'
+                    && w.get(i + 1) == Some(&b'-')
+                    && w.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()))
+                    || b == b'#'
+                {
+                    s = S::LineComment;
+                } else if b == b'/' && w.get(i + 1) == Some(&b'*') {
+                    if w.get(i + 2) == Some(&b'!')
+                        || (w.get(i + 2) == Some(&b'M') && w.get(i + 3) == Some(&b'!'))
+                    {
+                        conditional = true;
+                        i += 3;
+                        continue;
+                    }
+                    s = S::BlockComment;
+                    opened = i;
+                    i += 2;
+                    continue;
+                } else if conditional && b == b'*' && w.get(i + 1) == Some(&b'/') {
+                    conditional = false;
+                    i += 2;
+                    continue;
+                } else if !conditional && w[i..].starts_with(delim) {
+                    return Ok(Some(i + delim.len()));
+                }
+            }
+            S::Quote(q) => {
+                if b == b'\\' && q != b'`' {
+                    s = S::Escape(q);
+                } else if b == q {
+                    if w.get(i + 1) == Some(&q) {
+                        i += 2;
+                        continue;
+                    }
+                    s = S::Code;
+                }
+            }
+            S::Escape(q) => s = S::Quote(q),
+            S::LineComment => {
+                if b == b'\n' {
+                    s = S::Code;
+                }
+            }
+            S::BlockComment => {
+                if b == b'*' && w.get(i + 1) == Some(&b'/') {
+                    s = S::Code;
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    match s {
+        S::Quote(_) | S::Escape(_) | S::BlockComment => Err(opened),
+        _ => Ok(None),
+    }
+}
+
+fn tricky_sql() -> impl Strategy<Value = Vec<u8>> {
+    let pieces: Vec<&'static [u8]> = vec![
+        b"'", b"\"", b"`", b"\\", b";", b";;", b"--", b"-- ", b"#", b"\n", b" ", b"/*", b"*/",
+        b"/*!4 ", b"/*M!9 ", b"a", b"''", b"\\'", b"*", b"-",
+    ];
+    prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn statement_end_agrees_with_the_reference(src in tricky_sql(), two in any::<bool>()) {
+        let delim: &[u8] = if two { b";;" } else { b";" };
+        let mut from = 0;
+        loop {
+            let fast = statement_end(&src, from, delim).map_err(|(at, _)| at);
+            let slow = reference_end(&src, from, delim);
+            prop_assert_eq!(fast, slow, "from {}", from);
+            match fast {
+                Ok(Some(end)) => from = end,
+                _ => break,
+            }
+        }
+    }
+}
+
+/// A random MySQL table's rows: (a: text, b: int, c: text).
+#[derive(Debug, Clone)]
+struct Row {
+    a: Option<Vec<u8>>,
+    b: i64,
+    c: Option<Vec<u8>>,
+    hex_a: bool,
+}
+
+fn text() -> impl Strategy<Value = Option<Vec<u8>>> {
+    let bytes = prop::collection::vec(
+        prop::sample::select(vec![
+            b'a', b'\'', b'"', b'\\', b'\n', b'\r', 0u8, 0x1a, 0xff, b',', b')', b'(', b';', b' ',
+            b'\t', b'%',
+        ]),
+        0..12,
+    );
+    prop::option::weighted(0.85, bytes)
+}
+
+fn rows() -> impl Strategy<Value = Vec<Row>> {
+    prop::collection::vec(
+        (text(), any::<i64>(), text(), any::<bool>()).prop_map(|(a, b, c, hex_a)| Row {
+            a,
+            b,
+            c,
+            hex_a,
+        }),
+        0..30,
+    )
+}
+
+fn lit(v: &Option<Vec<u8>>, hex: bool) -> Vec<u8> {
+    match v {
+        None => b"NULL".to_vec(),
+        Some(v) if hex && !v.is_empty() => {
+            let mut s = b"0x".to_vec();
+            for b in v {
+                s.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            s
+        }
+        Some(v) => {
+            let mut s = Vec::new();
+            dumpmask::format::mysql::encode_string(v, &mut s);
+            s
+        }
+    }
+}
+
+/// Renders rows as a dump with `per_stmt` rows per INSERT, tuples joined
+/// by `sep`. With `expected`, renders what the rules should make of it:
+/// a -> 'X' (NULL stays NULL), c -> NULL.
+fn render(rows: &[Row], per_stmt: usize, sep: &[u8], expected: bool) -> Vec<u8> {
+    let mut out = b"-- MariaDB dump 10.19\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `t` (\n  `a` varchar(20) DEFAULT NULL,\n  `b` bigint(20) NOT NULL,\n  `c` text\n) ENGINE=InnoDB;\n".to_vec();
+    out.extend_from_slice(b"DELIMITER ;;\nCREATE PROCEDURE p() BEGIN\nINSERT INTO `t` VALUES ('secret',1,'x');\nEND ;;\nDELIMITER ;\n");
+    for (k, chunk) in rows.chunks(per_stmt.max(1)).enumerate() {
+        out.extend_from_slice(b"INSERT INTO `t` VALUES ");
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(sep);
+            }
+            out.push(b'(');
+            if expected {
+                out.extend_from_slice(if r.a.is_some() { b"'X'" } else { b"NULL" });
+            } else {
+                out.extend_from_slice(&lit(&r.a, r.hex_a));
+            }
+            out.push(b',');
+            out.extend_from_slice(r.b.to_string().as_bytes());
+            out.push(b',');
+            let c = if expected {
+                b"NULL".to_vec()
+            } else {
+                lit(&r.c, false)
+            };
+            out.extend_from_slice(&c);
+            out.push(b')');
+        }
+        out.extend_from_slice(b";\n");
+        if k % 3 == 1 {
+            out.extend_from_slice(b"/* a comment; with ' quote */ -- and ; more\n");
+        }
+    }
+    out.extend_from_slice(b"-- Dump completed\n");
+    out
+}
+
+const RULES: &str =
+    "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
+
+fn rewrite(input: Input, rules: &str, opts: &Options) -> Result<Vec<u8>, String> {
+    let mut rules = Some(Rules::parse(rules, "rules.toml", None).map_err(|e| e.to_string())?);
+    let opts2 = opts.clone();
+    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
+        Ok(Dialect::MySql.splitter(rules.take().unwrap(), opts2.chunk_size, opts2.max_statement))
+    };
+    pipeline::run(input, &mut make, Vec::new(), opts)
+        .map(|(_, out)| out)
+        .map_err(|e| e.to_string())
+}
+
+fn stream(bytes: &[u8]) -> Input {
+    Input::Stream {
+        reader: Box::new(Cursor::new(bytes.to_vec())),
+        name: "stream".into(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn every_path_rewrites_exactly_the_ruled_values(
+        rows in rows(),
+        per_stmt in 1usize..8,
+        one_line in any::<bool>(),
+        threads in 1usize..4,
+        chunk in 1usize..300,
+        window in 1usize..200,
+    ) {
+        let sep: &[u8] = if one_line { b"," } else { b",\n" };
+        let dump = render(&rows, per_stmt, sep, false);
+        let want = render(&rows, per_stmt, sep, true);
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window };
+        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, &opts).unwrap();
+        prop_assert!(whole == want, "whole input differs from the expected rewrite");
+        let streamed = rewrite(stream(&dump), RULES, &opts).unwrap();
+        prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_never_change_without_rules(
+        body in prop::collection::vec(any::<u8>(), 0..400),
+        threads in 1usize..3,
+        chunk in 1usize..64,
+    ) {
+        let mut dump = b"-- MariaDB dump\n".to_vec();
+        dump.extend_from_slice(&body);
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16 };
+        if let Ok(out) = rewrite(Input::from_bytes(dump.clone(), "mem"), "", &opts) {
+            prop_assert!(out == dump);
+        }
+        let _ = rewrite(stream(&dump), RULES, &opts);
+    }
+
+    #[test]
+    fn arbitrary_tokens_never_panic(src in tricky_sql(), threads in 1usize..3, chunk in 1usize..32) {
+        let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text, `b` int, `c` text);\nINSERT INTO `t` VALUES ".to_vec();
+        dump.extend_from_slice(&src);
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 8 };
+        let a = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, &opts);
+        let b = rewrite(stream(&dump), RULES, &opts);
+        prop_assert_eq!(a.is_ok(), b.is_ok());
+        if let (Ok(a), Ok(b)) = (a, b) {
+            prop_assert!(a == b);
+        }
+    }
+}
