@@ -9,10 +9,13 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::format::{mysql, Chunk, DataStatement, Piece, RowFormat, RowsPiece, SharedBytes};
+use crate::format::{
+    mysql, postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowsPiece, SharedBytes,
+};
 use crate::report::{ChunkCounts, TableCounts};
 use crate::rules::transform::Outcome;
 use crate::schema::ColumnType;
+use crate::sql::{self, Lexical};
 
 /// A rewritten part of a chunk.
 #[derive(Debug)]
@@ -58,7 +61,9 @@ pub struct ChunkOut {
 pub struct Scratch {
     decoded: Vec<u8>,
     produced: Vec<u8>,
-    values: Vec<(mysql::Literal, usize, usize)>,
+    /// The current row's values: literal, value start, literal end, value
+    /// end (past any cast).
+    values: Vec<(Literal, usize, usize, usize)>,
 }
 
 /// Rewrites a chunk. Errors carry input offsets and line numbers.
@@ -126,9 +131,31 @@ fn rewrite_rows(
     counts: &mut TableCounts,
 ) -> Result<(usize, u64)> {
     match piece.stmt.format {
-        RowFormat::MySqlTuples => rewrite_tuples(src, piece, out, scratch, counts),
+        RowFormat::MySqlTuples => rewrite_tuples(
+            src,
+            piece,
+            out,
+            scratch,
+            counts,
+            mysql::value,
+            &mysql::LEXICAL,
+        ),
+        RowFormat::PgTuples => rewrite_tuples(
+            src,
+            piece,
+            out,
+            scratch,
+            counts,
+            postgres::value,
+            &postgres::LEXICAL,
+        ),
+        RowFormat::CopyText => rewrite_copy(src, piece, out, scratch, counts),
     }
 }
+
+/// Reads one value: literal, literal end, value end.
+type ValueReader =
+    fn(&[u8], usize) -> std::result::Result<(Literal, usize, usize), (usize, &'static str)>;
 
 fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
     while p < end && src[p].is_ascii_whitespace() {
@@ -138,9 +165,9 @@ fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
 }
 
 /// Skips whitespace and comments between rows, within the piece.
-fn skip_gap(src: &[u8], p: usize, end: usize) -> Result<usize> {
-    match mysql::skip_space_and_comments(&src[..end], p) {
-        mysql::Skip::At(q) => Ok(q),
+fn skip_gap(src: &[u8], p: usize, end: usize, lx: &Lexical) -> Result<usize> {
+    match sql::skip_space_and_comments(&src[..end], p, lx) {
+        sql::Skip::At(q) => Ok(q),
         _ => Err(Error::input(p as u64, "rows end inside a comment")),
     }
 }
@@ -152,9 +179,9 @@ fn rewrite_tuples(
     out: &mut Vec<u8>,
     scratch: &mut Scratch,
     counts: &mut TableCounts,
+    read_value: ValueReader,
+    lx: &Lexical,
 ) -> Result<(usize, u64)> {
-    let stmt = &piece.stmt;
-    let plan = &stmt.plan;
     let end = piece.range.end;
     let mut p = piece.range.start;
     let mut first_sep = None;
@@ -163,24 +190,24 @@ fn rewrite_tuples(
     while p < end {
         let sep_start = p;
         if !first_row {
-            p = skip_gap(src, p, end)?;
+            p = skip_gap(src, p, end, lx)?;
             if src.get(p) != Some(&b',') {
                 return Err(Error::input(p as u64, "expected `,` between rows"));
             }
-            p = skip_gap(src, p + 1, end)?;
+            p = skip_gap(src, p + 1, end, lx)?;
         }
         first_row = false;
         let row_start = p;
-        if src.get(p) != Some(&b'(') || p >= end {
+        if p >= end || src[p] != b'(' {
             return Err(Error::input(p as u64, "expected `(` to start a row"));
         }
         p += 1;
         scratch.values.clear();
         loop {
             p = skip_ws(src, p, end);
-            let (lit, e) = mysql::literal(&src[..end], p)
-                .map_err(|(at, what)| Error::input(at as u64, what))?;
-            scratch.values.push((lit, p, e));
+            let (lit, lit_end, e) =
+                read_value(&src[..end], p).map_err(|(at, what)| Error::input(at as u64, what))?;
+            scratch.values.push((lit, p, lit_end, e));
             p = skip_ws(src, e, end);
             match src[..end].get(p) {
                 Some(b',') => p += 1,
@@ -191,80 +218,143 @@ fn rewrite_tuples(
                 _ => return Err(Error::input(p as u64, "expected `,` or `)` after a value")),
             }
         }
-        let width = scratch.values.len();
-        let Some(layout) = stmt.layout(width) else {
-            return Err(Error::input(
-                row_start as u64,
-                format!(
-                    "row has {width} values; the table's columns call for {}",
-                    stmt.widths()
-                ),
-            ));
-        };
-        counts.rows_seen += 1;
-        if plan.drop_all {
-            counts.rows_dropped += 1;
-            continue;
+        if let Some(sep) = emit_row(src, (sep_start, row_start, p), piece, out, scratch, counts)? {
+            first_sep.get_or_insert(sep);
+            kept += 1;
         }
-        if first_sep.is_none() {
-            first_sep = Some(row_start - sep_start);
-        }
-        out.extend_from_slice(&src[sep_start..row_start]);
-        let mut copied = row_start;
-        let mut changed = false;
-        for (i, &(lit, vs, ve)) in scratch.values.iter().enumerate() {
-            let col = layout.columns[i];
-            let Some(t) = &plan.actions[col] else {
-                continue;
-            };
-            scratch.decoded.clear();
-            scratch.produced.clear();
-            let input = mysql::decode(src, lit, vs, ve, &mut scratch.decoded)
-                .map(|_| scratch.decoded.as_slice());
-            let was_null = input.is_none();
-            let outcome = t.apply(input, &mut scratch.produced).map_err(|e| {
-                Error::input(
-                    vs as u64,
-                    format!("column {}: {}", plan.table.columns[col].name, e.0),
-                )
-            })?;
-            let ty = &plan.table.columns[col].ty;
-            match outcome {
-                Outcome::Keep => continue,
-                Outcome::Null if was_null => continue,
-                Outcome::Null => {
-                    out.extend_from_slice(&src[copied..vs]);
-                    out.extend_from_slice(b"NULL");
-                }
-                Outcome::Value => {
-                    out.extend_from_slice(&src[copied..vs]);
-                    encode_mysql(&scratch.produced, ty, out);
-                }
-                Outcome::Default => {
-                    out.extend_from_slice(&src[copied..vs]);
-                    out.extend_from_slice(b"DEFAULT");
-                }
-            }
-            copied = ve;
-            changed = true;
-            counts.values_changed[col] += 1;
-        }
-        out.extend_from_slice(&src[copied..p]);
-        if changed {
-            counts.rows_rewritten += 1;
-        }
-        kept += 1;
     }
     Ok((first_sep.unwrap_or(0), kept))
 }
 
-/// Writes a value as a MySQL literal: a bare number where the column is
-/// numeric and the value is one, a quoted string otherwise.
-fn encode_mysql(v: &[u8], ty: &ColumnType, out: &mut Vec<u8>) {
-    if ty.is_numeric() && is_plain_number(v) {
-        out.extend_from_slice(v);
-    } else {
-        mysql::encode_string(v, out);
+/// COPY text rows: one per line, fields separated by tabs.
+fn rewrite_copy(
+    src: &[u8],
+    piece: &RowsPiece,
+    out: &mut Vec<u8>,
+    scratch: &mut Scratch,
+    counts: &mut TableCounts,
+) -> Result<(usize, u64)> {
+    let end = piece.range.end;
+    let mut p = piece.range.start;
+    let mut kept = 0u64;
+    while p < end {
+        let Some(n) = memchr::memchr(b'\n', &src[p..end]) else {
+            return Err(Error::input(p as u64, "COPY row without a line end"));
+        };
+        let line_end = p + n;
+        scratch.values.clear();
+        let mut i = p;
+        loop {
+            let (lit, stop) = postgres::copy_field(src, i, line_end);
+            scratch.values.push((lit, i, stop, stop));
+            if stop == line_end {
+                break;
+            }
+            i = stop + 1;
+        }
+        if emit_row(src, (p, p, line_end + 1), piece, out, scratch, counts)?.is_some() {
+            kept += 1;
+        }
+        p = line_end + 1;
+    }
+    Ok((0, kept))
+}
+
+/// Applies the plan to one parsed row (`scratch.values`) spanning
+/// `row.1..row.2` after its separator at `row.0`, writing it to `out`
+/// unless the row is dropped. Returns the separator's length for a kept
+/// row, `None` for a dropped one.
+fn emit_row(
+    src: &[u8],
+    row: (usize, usize, usize),
+    piece: &RowsPiece,
+    out: &mut Vec<u8>,
+    scratch: &mut Scratch,
+    counts: &mut TableCounts,
+) -> Result<Option<usize>> {
+    let (sep_start, row_start, row_end) = row;
+    let stmt = &piece.stmt;
+    let plan = &stmt.plan;
+    let width = scratch.values.len();
+    let Some(layout) = stmt.layout(width) else {
+        return Err(Error::input(
+            row_start as u64,
+            format!(
+                "row has {width} values; the table's columns call for {}",
+                stmt.widths()
+            ),
+        ));
+    };
+    counts.rows_seen += 1;
+    if plan.drop_all {
+        counts.rows_dropped += 1;
+        return Ok(None);
+    }
+    out.extend_from_slice(&src[sep_start..row_start]);
+    let mut copied = row_start;
+    let mut changed = false;
+    for (i, &(lit, vs, lit_end, _)) in scratch.values.iter().enumerate() {
+        let col = layout.columns[i];
+        let Some(t) = &plan.actions[col] else {
+            continue;
+        };
+        scratch.decoded.clear();
+        scratch.produced.clear();
+        let input = lit
+            .decode(src, (vs, lit_end), &mut scratch.decoded)
+            .map(|_| scratch.decoded.as_slice());
+        let was_null = input.is_none();
+        let outcome = t.apply(input, &mut scratch.produced).map_err(|e| {
+            Error::input(
+                vs as u64,
+                format!("column {}: {}", plan.table.columns[col].name, e.0),
+            )
+        })?;
+        let ty = &plan.table.columns[col].ty;
+        let copy = stmt.format == RowFormat::CopyText;
+        match outcome {
+            Outcome::Keep => continue,
+            Outcome::Null if was_null => continue,
+            Outcome::Null => {
+                out.extend_from_slice(&src[copied..vs]);
+                out.extend_from_slice(if copy { b"\\N" } else { b"NULL" });
+            }
+            Outcome::Value => {
+                out.extend_from_slice(&src[copied..vs]);
+                encode(stmt.format, &scratch.produced, ty, out);
+            }
+            Outcome::Default if copy => {
+                return Err(Error::input(
+                    vs as u64,
+                    "a generated column's value in COPY data",
+                ));
+            }
+            Outcome::Default => {
+                out.extend_from_slice(&src[copied..vs]);
+                out.extend_from_slice(b"DEFAULT");
+            }
+        }
+        // The literal is replaced; a cast after it stays.
+        copied = lit_end;
+        changed = true;
+        counts.values_changed[col] += 1;
+    }
+    out.extend_from_slice(&src[copied..row_end]);
+    if changed {
+        counts.rows_rewritten += 1;
+    }
+    Ok(Some(row_start - sep_start))
+}
+
+/// Writes a value for where it lands: a bare number where the column is
+/// numeric and the value is one, a string literal otherwise; COPY escaping
+/// inside COPY rows.
+fn encode(format: RowFormat, v: &[u8], ty: &ColumnType, out: &mut Vec<u8>) {
+    match format {
+        RowFormat::CopyText => postgres::encode_copy(v, out),
+        _ if ty.is_numeric() && is_plain_number(v) => out.extend_from_slice(v),
+        RowFormat::MySqlTuples => mysql::encode_string(v, out),
+        RowFormat::PgTuples => postgres::encode_string(v, out),
     }
 }
 

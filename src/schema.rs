@@ -419,18 +419,8 @@ pub fn key_columns(item: &[Spanned]) -> Option<(bool, Vec<String>)> {
 mod tests {
     use super::*;
 
-    const MYSQL: Lexical = Lexical {
-        backslash_in_strings: true,
-        ident_quote: b'`',
-        double_quote_is_string: true,
-        hash_comments: true,
-    };
-    const PG: Lexical = Lexical {
-        backslash_in_strings: false,
-        ident_quote: b'"',
-        double_quote_is_string: false,
-        hash_comments: false,
-    };
+    const MYSQL: Lexical = crate::format::mysql::LEXICAL;
+    const PG: Lexical = crate::format::postgres::LEXICAL;
 
     #[test]
     fn mariadb_create_table() {

@@ -18,6 +18,204 @@ pub struct Lexical {
     pub double_quote_is_string: bool,
     /// Does `#` start a comment to the end of the line (MySQL)?
     pub hash_comments: bool,
+    /// Are `/*!40101 ... */` and `/*M!999999 ... */` code (MySQL)?
+    pub conditional_comments: bool,
+    /// Must `--` be followed by whitespace to start a comment (MySQL), or
+    /// does `--` alone start one (PostgreSQL)?
+    pub dash_comment_needs_space: bool,
+    /// Do `/* */` comments nest (PostgreSQL)?
+    pub nested_comments: bool,
+    /// Are `$$..$$` and `$tag$..$tag$` strings (PostgreSQL)?
+    pub dollar_quotes: bool,
+    /// Is `E'..'` a string with backslash escapes (PostgreSQL)?
+    pub e_strings: bool,
+}
+
+/// Is `--` at `i` the start of a comment under these rules?
+fn dash_comment(src: &[u8], i: usize, lx: &Lexical) -> bool {
+    src.get(i + 1) == Some(&b'-')
+        && (!lx.dash_comment_needs_space || src.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()))
+}
+
+/// Is `/*` at `i` a MySQL conditional comment? Returns where its code
+/// starts.
+fn conditional_start(src: &[u8], i: usize, lx: &Lexical) -> Option<usize> {
+    if !lx.conditional_comments {
+        return None;
+    }
+    let mut j = match (src.get(i + 2), src.get(i + 3)) {
+        (Some(b'!'), _) => i + 3,
+        (Some(b'M'), Some(b'!')) => i + 4,
+        _ => return None,
+    };
+    while j < src.len() && src[j].is_ascii_digit() {
+        j += 1;
+    }
+    Some(j)
+}
+
+/// Given `/*` at `i`, the offset just past its `*/` (counting nesting where
+/// the dialect nests comments).
+fn block_comment_end(src: &[u8], i: usize, lx: &Lexical) -> Option<usize> {
+    if !lx.nested_comments {
+        return find(src, i + 2, b"*/").map(|e| e + 2);
+    }
+    let mut depth = 1;
+    let mut j = i + 2;
+    while depth > 0 {
+        let n = memchr::memchr2(b'*', b'/', &src[j..])? + j;
+        if src[n] == b'*' && src.get(n + 1) == Some(&b'/') {
+            depth -= 1;
+            j = n + 2;
+        } else if src[n] == b'/' && src.get(n + 1) == Some(&b'*') {
+            depth += 1;
+            j = n + 2;
+        } else {
+            j = n + 1;
+        }
+    }
+    Some(j)
+}
+
+/// Given `$` at `i` (not inside a word), the dollar-quote tag `$tag$` if
+/// one starts there.
+pub fn dollar_tag(src: &[u8], i: usize) -> Option<&[u8]> {
+    let mut j = i + 1;
+    if src.get(j).is_some_and(|c| c.is_ascii_digit()) {
+        return None; // `$1` is a parameter
+    }
+    while j < src.len() && (src[j].is_ascii_alphanumeric() || src[j] == b'_' || src[j] >= 0x80) {
+        j += 1;
+    }
+    (src.get(j) == Some(&b'$')).then(|| &src[i..=j])
+}
+
+/// Where what starts at `i` ends, if it is a quoted string, identifier,
+/// dollar quote or comment: `Some(Ok(end))` just past it, `Some(Err(what))`
+/// if the input ends inside it, `None` if `i` starts none of those.
+fn skip_quoted(src: &[u8], i: usize, lx: &Lexical) -> Option<Result<usize, &'static str>> {
+    let b = src[i];
+    Some(match b {
+        b'\'' => {
+            let backslash = lx.backslash_in_strings
+                || (lx.e_strings
+                    && i > 0
+                    && (src[i - 1] == b'E' || src[i - 1] == b'e')
+                    && (i < 2 || !is_word_byte(src[i - 2])));
+            string_end(src, i + 1, b'\'', backslash)
+                .map(|e| e + 1)
+                .ok_or("unterminated string")
+        }
+        b'"' => string_end(
+            src,
+            i + 1,
+            b'"',
+            lx.double_quote_is_string && lx.backslash_in_strings,
+        )
+        .map(|e| e + 1)
+        .ok_or(if lx.double_quote_is_string {
+            "unterminated string"
+        } else {
+            "unterminated quoted identifier"
+        }),
+        q if q == lx.ident_quote => string_end(src, i + 1, q, false)
+            .map(|e| e + 1)
+            .ok_or("unterminated quoted identifier"),
+        b'$' if lx.dollar_quotes && (i == 0 || !is_word_byte(src[i - 1])) => {
+            let tag = dollar_tag(src, i)?;
+            find(src, i + tag.len(), tag)
+                .map(|e| e + tag.len())
+                .ok_or("unterminated dollar-quoted string")
+        }
+        b'-' if dash_comment(src, i, lx) => Ok(line_end(src, i)),
+        b'#' if lx.hash_comments => Ok(line_end(src, i)),
+        b'/' if src.get(i + 1) == Some(&b'*') && conditional_start(src, i, lx).is_none() => {
+            block_comment_end(src, i, lx).ok_or("unterminated comment")
+        }
+        _ => return None,
+    })
+}
+
+/// The offset just past the delimiter ending the statement that starts at
+/// `i`: the first `delim` outside strings, quoted identifiers, dollar
+/// quotes and comments (and outside MySQL conditional comments, which are
+/// code). `Ok(None)` when the input ends first; `Err((at, what))` when it
+/// ends inside something opened at `at`.
+pub fn statement_end(
+    src: &[u8],
+    mut i: usize,
+    delim: &[u8],
+    lx: &Lexical,
+) -> Result<Option<usize>, (usize, &'static str)> {
+    let mut in_conditional = false;
+    let d0 = delim[0];
+    while i < src.len() {
+        let b = src[i];
+        if let Some(r) = skip_quoted(src, i, lx) {
+            match r {
+                // A line comment at the very end leaves the statement open.
+                Ok(end) if end >= src.len() && (b == b'-' || b == b'#') => return Ok(None),
+                Ok(end) => i = end,
+                Err(what) => return Err((i, what)),
+            }
+            continue;
+        }
+        if b == b'/' && src.get(i + 1) == Some(&b'*') {
+            if let Some(j) = conditional_start(src, i, lx) {
+                in_conditional = true;
+                i = j;
+                continue;
+            }
+        }
+        if b == b'*' && in_conditional && src.get(i + 1) == Some(&b'/') {
+            in_conditional = false;
+            i += 2;
+            continue;
+        }
+        if b == d0 && !in_conditional && src[i..].starts_with(delim) {
+            return Ok(Some(i + delim.len()));
+        }
+        i += 1;
+    }
+    Ok(None)
+}
+
+/// Where whitespace and plain comments starting at `i` end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// Something else starts here.
+    At(usize),
+    /// The input ends first.
+    End,
+    /// The input ends inside a comment that starts here.
+    Unterminated(usize),
+}
+
+/// Skips whitespace and plain comments (not MySQL conditional comments,
+/// which are code).
+pub fn skip_space_and_comments(src: &[u8], mut i: usize, lx: &Lexical) -> Skip {
+    loop {
+        while i < src.len() && src[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= src.len() {
+            return Skip::End;
+        }
+        let b = src[i];
+        let comment = (b == b'-' && dash_comment(src, i, lx))
+            || (b == b'#' && lx.hash_comments)
+            || (b == b'/'
+                && src.get(i + 1) == Some(&b'*')
+                && conditional_start(src, i, lx).is_none());
+        if !comment {
+            return Skip::At(i);
+        }
+        match skip_quoted(src, i, lx) {
+            Some(Ok(end)) if end < src.len() || b == b'/' => i = end,
+            Some(Ok(_)) => return Skip::End,
+            _ => return Skip::Unterminated(i),
+        }
+    }
 }
 
 /// One token of code.
@@ -116,39 +314,38 @@ impl Iterator for Tokens<'_> {
             let tok = |token, end| Some(Ok(Spanned { token, start, end }));
             match b {
                 b' ' | b'\t' | b'\n' | b'\r' | 0x0c => self.i += 1,
-                b'-' if src.get(i + 1) == Some(&b'-')
-                    && src.get(i + 2).is_none_or(|c| c.is_ascii_whitespace()) =>
-                {
-                    self.i = line_end(src, i);
-                }
+                b'-' if dash_comment(src, i, &lx) => self.i = line_end(src, i),
                 b'#' if lx.hash_comments => self.i = line_end(src, i),
-                b'/' if src.get(i + 1) == Some(&b'*') => {
-                    let cond = match src.get(i + 2) {
-                        Some(b'!') => Some(i + 3),
-                        Some(b'M') if src.get(i + 3) == Some(&b'!') => Some(i + 4),
-                        _ => None,
-                    };
-                    match cond {
-                        Some(mut j) if lx.hash_comments => {
-                            // MySQL conditional comment: skip the version.
-                            while j < src.len() && src[j].is_ascii_digit() {
-                                j += 1;
-                            }
-                            self.in_conditional = true;
-                            self.i = j;
-                        }
-                        _ => match find(src, i + 2, b"*/") {
-                            Some(end) => self.i = end + 2,
-                            None => return self.lex_error(i, "unterminated comment"),
-                        },
+                b'/' if src.get(i + 1) == Some(&b'*') => match conditional_start(src, i, &lx) {
+                    Some(j) => {
+                        self.in_conditional = true;
+                        self.i = j;
                     }
-                }
+                    None => match block_comment_end(src, i, &lx) {
+                        Some(end) => self.i = end,
+                        None => return self.lex_error(i, "unterminated comment"),
+                    },
+                },
                 b'*' if self.in_conditional && src.get(i + 1) == Some(&b'/') => {
                     self.in_conditional = false;
                     self.i += 2;
                 }
+                b'$' if lx.dollar_quotes
+                    && (i == 0 || !is_word_byte(src[i - 1]))
+                    && dollar_tag(src, i).is_some() =>
+                {
+                    match skip_quoted(src, i, &lx) {
+                        Some(Ok(end)) => {
+                            self.i = end;
+                            return tok(Token::Str(src[i..end].to_vec()), end);
+                        }
+                        _ => return self.lex_error(i, "unterminated dollar-quoted string"),
+                    }
+                }
                 b'\'' | b'"' if b == b'\'' || lx.double_quote_is_string => {
-                    let Some(end) = string_end(src, i + 1, b, lx.backslash_in_strings) else {
+                    let backslash = lx.backslash_in_strings
+                        || (lx.e_strings && i > 0 && (src[i - 1] == b'E' || src[i - 1] == b'e'));
+                    let Some(end) = string_end(src, i + 1, b, backslash) else {
                         return self.lex_error(i, "unterminated string");
                     };
                     self.i = end + 1;
@@ -293,12 +490,38 @@ impl std::fmt::Display for QualifiedName {
 mod tests {
     use super::*;
 
-    const MYSQL: Lexical = Lexical {
-        backslash_in_strings: true,
-        ident_quote: b'`',
-        double_quote_is_string: true,
-        hash_comments: true,
-    };
+    const MYSQL: Lexical = crate::format::mysql::LEXICAL;
+    const PG: Lexical = crate::format::postgres::LEXICAL;
+
+    #[test]
+    fn statement_end_respects_quotes_comments_and_delimiters() {
+        let s = b"CREATE x 'a;b' `c;d` \"e;f\" /* ; */ -- ;\n # ;\n /*!40101 ; */ end;";
+        assert_eq!(statement_end(s, 0, b";", &MYSQL), Ok(Some(s.len())));
+        let t = b"BEGIN INSERT INTO t VALUES (1); END ;; next";
+        assert_eq!(statement_end(t, 0, b";;", &MYSQL), Ok(Some(38)));
+        assert_eq!(
+            statement_end(b"a 'open", 0, b";", &MYSQL),
+            Err((2, "unterminated string"))
+        );
+        assert_eq!(statement_end(b"a b", 0, b";", &MYSQL), Ok(None));
+    }
+
+    #[test]
+    fn postgres_dollar_quotes_nested_comments_and_e_strings() {
+        let s = b"CREATE FUNCTION f() AS $_$ x; $$ ; $_$ /* a /* b; */ c; */ E'\\'; ' ;";
+        assert_eq!(statement_end(s, 0, b";", &PG), Ok(Some(s.len())));
+        assert_eq!(statement_end(b"select '\\';", 0, b";", &PG), Ok(Some(11)));
+        assert_eq!(statement_end(b"select a$b$c;", 0, b";", &PG), Ok(Some(13)));
+        assert_eq!(statement_end(b"select $1;", 0, b";", &PG), Ok(Some(10)));
+        assert_eq!(
+            statement_end(b"x $q$ never closed;", 0, b";", &PG),
+            Err((2, "unterminated dollar-quoted string"))
+        );
+        assert_eq!(
+            statement_end(b"--no space is a comment;\n;", 0, b";", &PG),
+            Ok(Some(26))
+        );
+    }
 
     fn words(src: &str) -> Vec<Token> {
         tokenize(src.as_bytes(), &MYSQL)

@@ -3,11 +3,11 @@
 
 use std::io::Cursor;
 
-use dumpmask::format::mysql::statement_end;
 use dumpmask::format::Dialect;
 use dumpmask::io::input::Input;
 use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::Rules;
+use dumpmask::sql::statement_end;
 use proptest::prelude::*;
 
 /// The reference statement scanner: one byte at a time, one state enum.
@@ -110,7 +110,7 @@ proptest! {
         let delim: &[u8] = if two { b";;" } else { b";" };
         let mut from = 0;
         loop {
-            let fast = statement_end(&src, from, delim).map_err(|(at, _)| at);
+            let fast = statement_end(&src, from, delim, &dumpmask::format::mysql::LEXICAL).map_err(|(at, _)| at);
             let slow = reference_end(&src, from, delim);
             prop_assert_eq!(fast, slow, "from {}", from);
             match fast {

@@ -8,31 +8,40 @@
 //! [`RowFormat`]; the pipeline never asks which dialect it runs.
 
 pub mod mysql;
+pub mod postgres;
+pub mod split;
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::rules::{Rules, TablePlan};
-use crate::sql::QualifiedName;
+use crate::sql::{Lexical, QualifiedName};
 
 /// Which dump dialect to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// mysqldump / mariadb-dump output.
     MySql,
+    /// pg_dump plain-format output.
+    Postgres,
 }
 
 impl Dialect {
     /// Guesses the dialect from the first bytes of a dump.
     pub fn detect(head: &[u8]) -> Option<Dialect> {
-        let h = &head[..head.len().min(4096)];
+        let h = &head[..head.len().min(8192)];
         let has = |s: &[u8]| memchr::memmem::find(h, s).is_some();
+        if has(b"PostgreSQL database dump")
+            || has(b"SET standard_conforming_strings")
+            || has(b"pg_catalog.set_config")
+        {
+            return Some(Dialect::Postgres);
+        }
         if has(b"MySQL dump")
             || has(b"MariaDB dump")
-            || has(b"/*!40101 SET")
-            || has(b"/*M!999999")
             || has(b"/*!40")
+            || has(b"/*M!999999")
             || has(b"LOCK TABLES `")
             || has(b"CREATE TABLE `")
         {
@@ -48,8 +57,38 @@ impl Dialect {
         chunk_size: usize,
         max_statement: usize,
     ) -> Box<dyn Splitter> {
+        Box::new(split::DumpSplitter::new(
+            self,
+            rules,
+            chunk_size,
+            max_statement,
+        ))
+    }
+
+    /// How strings, identifiers and comments are written.
+    pub fn lexical(self) -> &'static Lexical {
         match self {
-            Dialect::MySql => Box::new(mysql::MySqlSplitter::new(rules, chunk_size, max_statement)),
+            Dialect::MySql => &mysql::LEXICAL,
+            Dialect::Postgres => &postgres::LEXICAL,
+        }
+    }
+
+    /// The schema of an unqualified table name when the dump names none:
+    /// MySQL has no default (single-database dumps name no database);
+    /// PostgreSQL's is `public`.
+    pub fn default_schema(self) -> Option<&'static str> {
+        match self {
+            Dialect::MySql => None,
+            Dialect::Postgres => Some("public"),
+        }
+    }
+
+    /// Given a row's `(` in an INSERT, the offset just past its `)`, or
+    /// `None` if the input ends first.
+    pub fn row_end(self, w: &[u8], open: usize) -> Option<usize> {
+        match self {
+            Dialect::MySql => mysql::row_end(w, open),
+            Dialect::Postgres => postgres::row_end(w, open),
         }
     }
 }
@@ -61,6 +100,53 @@ pub enum RowFormat {
     /// `(v1,v2),(v3,v4)` tuples of MySQL literals: `'..'` strings with
     /// backslash escapes (`'it\'s'`), `0x..`, `_binary '..'`, `b'01'`.
     MySqlTuples,
+    /// `(v1,v2)` tuples of PostgreSQL literals: standard `'..'` strings
+    /// (`'it''s'`), `E'..'` strings, casts (`'{}'::jsonb`).
+    PgTuples,
+    /// PostgreSQL COPY text format: tab-separated fields, `\N` for NULL,
+    /// backslash escapes, one row per line.
+    CopyText,
+}
+
+/// A literal value as found in a row, with the byte ranges a decoder
+/// needs. Ranges are offsets into the chunk's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Literal {
+    /// `NULL` (or `\N` in COPY).
+    Null,
+    /// A number, or a keyword like `TRUE`/`DEFAULT`, as written.
+    Bare,
+    /// MySQL `'..'`/`".."`: backslash escapes and doubled quotes; the
+    /// range is the content between the quotes.
+    MyStr(usize, usize),
+    /// PostgreSQL standard `'..'`: only doubled quotes.
+    PgStr(usize, usize),
+    /// PostgreSQL `E'..'`: backslash escapes and doubled quotes.
+    PgEStr(usize, usize),
+    /// COPY text field: backslash escapes.
+    CopyField(usize, usize),
+    /// `0x..` or `X'..'`: the hex digits.
+    Hex(usize, usize),
+    /// `b'..'` or `0b..`: the binary digits.
+    Bits(usize, usize),
+}
+
+impl Literal {
+    /// Decodes the literal's value into `out`; `None` for NULL. `bare` is
+    /// the whole literal's span, used for numbers and keywords.
+    pub fn decode(self, w: &[u8], bare: (usize, usize), out: &mut Vec<u8>) -> Option<()> {
+        match self {
+            Literal::Null => return None,
+            Literal::Bare => out.extend_from_slice(&w[bare.0..bare.1]),
+            Literal::MyStr(a, b) => mysql::unescape(&w[a..b], w[a - 1], out),
+            Literal::PgStr(a, b) => postgres::undouble(&w[a..b], out),
+            Literal::PgEStr(a, b) => postgres::unescape_e(&w[a..b], out),
+            Literal::CopyField(a, b) => postgres::unescape_copy(&w[a..b], out),
+            Literal::Hex(a, b) => mysql::unhex(&w[a..b], out),
+            Literal::Bits(a, b) => mysql::unbits(&w[a..b], out),
+        }
+        Some(())
+    }
 }
 
 /// One data statement (an INSERT with VALUES) whose rows a rule touches.

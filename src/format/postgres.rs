@@ -1,0 +1,393 @@
+//! PostgreSQL literals, as pg_dump writes them in plain format.
+//!
+//! COPY text format (PostgreSQL docs, "COPY", File Formats > Text Format):
+//! fields separated by a tab, rows by a newline; `\N` is NULL; a backslash
+//! introduces `\b \f \n \r \t \v \\`, `\ooo` (octal) or `\xhh` (hex), and
+//! before any other byte stands for that byte. A data line never holds a
+//! raw tab or newline, so rows are lines. The block ends at a line `\.`.
+//!
+//! `--inserts` rows are SQL literals: standard strings `'..'` (with
+//! standard_conforming_strings on, only `''` is special and raw newlines
+//! may appear), `E'..'` strings with backslash escapes, bare numbers and
+//! keywords, each possibly followed by a cast (`'{}'::jsonb`).
+
+use crate::format::Literal;
+use crate::sql::{self, Lexical};
+
+/// PostgreSQL's lexical rules.
+pub const LEXICAL: Lexical = Lexical {
+    backslash_in_strings: false,
+    ident_quote: b'"',
+    double_quote_is_string: false,
+    hash_comments: false,
+    conditional_comments: false,
+    dash_comment_needs_space: false,
+    nested_comments: true,
+    dollar_quotes: true,
+    e_strings: true,
+};
+
+/// Is the `'` at `i` the start of an `E'..'` string?
+fn is_e_string(w: &[u8], i: usize) -> bool {
+    i > 0 && (w[i - 1] == b'E' || w[i - 1] == b'e') && (i < 2 || !sql::is_word_byte(w[i - 2]))
+}
+
+/// Given a row's `(`, the offset just past its matching `)`. Casts like
+/// `::character varying(20)` and `ARRAY[..]` hold parentheses, so depth is
+/// counted outside strings and quoted names.
+pub fn row_end(w: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    loop {
+        let j = i + memchr::memchr3(b'\'', b'(', b')', &w[i..])?;
+        match w[j] {
+            b'(' => {
+                depth += 1;
+                i = j + 1;
+            }
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+                i = j + 1;
+            }
+            _ => i = sql::string_end(w, j + 1, b'\'', is_e_string(w, j))? + 1,
+        }
+        // A quoted name (in a cast) between here and the next match could
+        // hold a quote or parenthesis; the worker's exact parse refuses
+        // those, so the split is never trusted blindly.
+    }
+}
+
+/// Reads one value at `i`: the literal, where the literal ends, and where
+/// the value ends (after any `::type` casts, which are kept as written).
+pub fn value(w: &[u8], i: usize) -> Result<(Literal, usize, usize), (usize, &'static str)> {
+    let Some(&b) = w.get(i) else {
+        return Err((i, "row ends inside a value"));
+    };
+    let (lit, end) = match b {
+        b'\'' => {
+            let end = sql::string_end(w, i + 1, b'\'', false).ok_or((i, "unterminated string"))?;
+            (Literal::PgStr(i + 1, end), end + 1)
+        }
+        b'E' | b'e' if w.get(i + 1) == Some(&b'\'') => {
+            let end = sql::string_end(w, i + 2, b'\'', true).ok_or((i, "unterminated string"))?;
+            (Literal::PgEStr(i + 2, end), end + 1)
+        }
+        b'-' | b'+' | b'.' | b'0'..=b'9' => {
+            let mut j = i + 1;
+            while j < w.len() && (w[j].is_ascii_digit() || w[j] == b'.') {
+                j += 1;
+            }
+            if j < w.len() && (w[j] == b'e' || w[j] == b'E') {
+                j += 1;
+                if j < w.len() && (w[j] == b'-' || w[j] == b'+') {
+                    j += 1;
+                }
+                while j < w.len() && w[j].is_ascii_digit() {
+                    j += 1;
+                }
+            }
+            if !w[i..j].iter().any(u8::is_ascii_digit) {
+                return Err((i, "malformed number"));
+            }
+            (Literal::Bare, j)
+        }
+        _ => {
+            let mut j = i;
+            while j < w.len() && w[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            let word = &w[i..j];
+            if word.eq_ignore_ascii_case(b"null") {
+                (Literal::Null, j)
+            } else if ["true", "false", "default"]
+                .iter()
+                .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+            {
+                (Literal::Bare, j)
+            } else {
+                return Err((i, "unexpected bytes where a value should be"));
+            }
+        }
+    };
+    // Casts: `::name`, `::schema.name`, `::"Name"`, `::character varying(20)`,
+    // `::text[]`.
+    let mut k = end;
+    while w.get(k) == Some(&b':') && w.get(k + 1) == Some(&b':') {
+        k += 2;
+        loop {
+            match w.get(k) {
+                Some(c) if sql::is_word_byte(*c) || *c == b'.' || *c == b'[' || *c == b']' => {
+                    k += 1
+                }
+                Some(b' ') if w.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => k += 1,
+                Some(b'"') => {
+                    k = sql::string_end(w, k + 1, b'"', false)
+                        .ok_or((k, "unterminated quoted name"))?
+                        + 1;
+                }
+                Some(b'(') => {
+                    let close =
+                        memchr::memchr(b')', &w[k..]).ok_or((k, "unterminated type modifier"))?;
+                    if !w[k + 1..k + close]
+                        .iter()
+                        .all(|c| c.is_ascii_digit() || *c == b',' || *c == b' ')
+                    {
+                        return Err((k, "unexpected type modifier in a cast"));
+                    }
+                    k += close + 1;
+                }
+                _ => break,
+            }
+        }
+    }
+    Ok((lit, end, k))
+}
+
+/// Standard string content: `''` is `'`.
+pub(crate) fn undouble(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(n) = memchr::memchr(b'\'', &s[i..]) {
+        out.extend_from_slice(&s[i..i + n + 1]);
+        i += n + 2;
+        if i > s.len() {
+            return;
+        }
+    }
+    out.extend_from_slice(&s[i..]);
+}
+
+/// Reads up to `max` digits of `radix` at `s[i..]`: the value and count.
+fn digits(s: &[u8], i: usize, radix: u32, max: usize) -> (u32, usize) {
+    let mut v = 0u32;
+    let mut n = 0;
+    while n < max {
+        match s.get(i + n).and_then(|c| (*c as char).to_digit(radix)) {
+            Some(d) => {
+                v = v * radix + d;
+                n += 1;
+            }
+            None => break,
+        }
+    }
+    (v, n)
+}
+
+/// Backslash escapes shared by `E'..'` strings and COPY text: `\b \f \n \r
+/// \t \v`, `\ooo`, `\xhh`; `e_string` adds `\uXXXX`, `\UXXXXXXXX` and
+/// doubled quotes.
+fn unescape_backslashes(s: &[u8], out: &mut Vec<u8>, e_string: bool) {
+    let mut i = 0;
+    loop {
+        let next = if e_string {
+            memchr::memchr2(b'\\', b'\'', &s[i..])
+        } else {
+            memchr::memchr(b'\\', &s[i..])
+        };
+        let Some(n) = next else {
+            out.extend_from_slice(&s[i..]);
+            return;
+        };
+        out.extend_from_slice(&s[i..i + n]);
+        let j = i + n;
+        if s[j] == b'\'' {
+            out.push(b'\'');
+            i = j + 2;
+            continue;
+        }
+        let Some(&e) = s.get(j + 1) else {
+            return;
+        };
+        i = j + 2;
+        match e {
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let (v, k) = digits(s, j + 1, 8, 3);
+                out.push(v as u8);
+                i = j + 1 + k;
+            }
+            b'x' if s.get(j + 2).is_some_and(u8::is_ascii_hexdigit) => {
+                let (v, k) = digits(s, j + 2, 16, 2);
+                out.push(v as u8);
+                i = j + 2 + k;
+            }
+            b'u' | b'U' if e_string => {
+                let len = if e == b'u' { 4 } else { 8 };
+                let (v, k) = digits(s, j + 2, 16, len);
+                let c = char::from_u32(v).unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                i = j + 2 + k;
+            }
+            other => out.push(other),
+        }
+    }
+}
+
+/// `E'..'` content.
+pub(crate) fn unescape_e(s: &[u8], out: &mut Vec<u8>) {
+    unescape_backslashes(s, out, true);
+}
+
+/// COPY text field content (not `\N`, which is NULL).
+pub(crate) fn unescape_copy(s: &[u8], out: &mut Vec<u8>) {
+    unescape_backslashes(s, out, false);
+}
+
+/// Reads the COPY field at `i` of a line ending at `end`: the literal and
+/// where the field ends (at a tab or the line's end).
+pub fn copy_field(w: &[u8], i: usize, end: usize) -> (Literal, usize) {
+    let stop = memchr::memchr(b'\t', &w[i..end]).map_or(end, |n| i + n);
+    let lit = if &w[i..stop] == b"\\N" {
+        Literal::Null
+    } else {
+        Literal::CopyField(i, stop)
+    };
+    (lit, stop)
+}
+
+/// Writes `v` as a COPY text field the way COPY TO does.
+pub fn encode_copy(v: &[u8], out: &mut Vec<u8>) {
+    out.reserve(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        let run = v[i..]
+            .iter()
+            .position(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 8 | 11 | 12))
+            .unwrap_or(v.len() - i);
+        out.extend_from_slice(&v[i..i + run]);
+        i += run;
+        if i == v.len() {
+            break;
+        }
+        let esc: &[u8] = match v[i] {
+            b'\\' => b"\\\\",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            8 => b"\\b",
+            11 => b"\\v",
+            _ => b"\\f",
+        };
+        out.extend_from_slice(esc);
+        i += 1;
+    }
+}
+
+/// Writes `v` as a standard string literal: quotes doubled, everything
+/// else as it is (pg_dump --inserts writes raw newlines the same way).
+pub fn encode_string(v: &[u8], out: &mut Vec<u8>) {
+    out.reserve(v.len() + 2);
+    out.push(b'\'');
+    let mut i = 0;
+    while let Some(n) = memchr::memchr(b'\'', &v[i..]) {
+        out.extend_from_slice(&v[i..i + n + 1]);
+        out.push(b'\'');
+        i += n + 1;
+    }
+    out.extend_from_slice(&v[i..]);
+    out.push(b'\'');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &[u8]) -> (Option<Vec<u8>>, usize) {
+        let (l, lit_end, end) = value(s, 0).unwrap();
+        let mut out = Vec::new();
+        (l.decode(s, (0, lit_end), &mut out).map(|_| out), end)
+    }
+
+    macro_rules! decodes_to {
+        ($name:ident, $input:expr, $expected:expr, $end:expr) => {
+            #[test]
+            fn $name() {
+                let (v, end) = dec($input);
+                assert_eq!(v.as_deref(), $expected);
+                assert_eq!(end, $end);
+            }
+        };
+    }
+
+    decodes_to!(
+        standard_string,
+        b"'it''s \\ raw'",
+        Some(&b"it's \\ raw"[..]),
+        13
+    );
+    decodes_to!(
+        e_string,
+        b"E'a\\tb\\\\c\\'d''e\\101\\x41\\u00e9'",
+        Some(&b"a\tb\\c'd'eAA\xc3\xa9"[..]),
+        30
+    );
+    decodes_to!(cast_is_kept_out, b"'{}'::jsonb,", Some(&b"{}"[..]), 11);
+    decodes_to!(
+        cast_with_modifier,
+        b"'x'::character varying(20))",
+        Some(&b"x"[..]),
+        26
+    );
+    decodes_to!(number, b"-12.5e3,", Some(&b"-12.5e3"[..]), 7);
+    decodes_to!(null_with_cast, b"NULL::text)", None, 10);
+    decodes_to!(boolean, b"true)", Some(&b"true"[..]), 4);
+
+    #[test]
+    fn copy_fields_and_escapes() {
+        let line = b"1\tO'Brien\t\\N\ta\\tb\\\\n\\012\\x41";
+        let mut i = 0;
+        let mut fields = Vec::new();
+        loop {
+            let (lit, stop) = copy_field(line, i, line.len());
+            let mut out = Vec::new();
+            fields.push(lit.decode(line, (i, stop), &mut out).map(|_| out));
+            if stop == line.len() {
+                break;
+            }
+            i = stop + 1;
+        }
+        assert_eq!(
+            fields,
+            vec![
+                Some(b"1".to_vec()),
+                Some(b"O'Brien".to_vec()),
+                None,
+                Some(b"a\tb\\n\nA".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_encoding_round_trips() {
+        let v = b"tab\there\nnew\\slash\r\x08\x0b\x0c end";
+        let mut enc = Vec::new();
+        encode_copy(v, &mut enc);
+        assert!(!enc.contains(&b'\t') && !enc.contains(&b'\n'));
+        let mut dec = Vec::new();
+        unescape_copy(&enc, &mut dec);
+        assert_eq!(dec, v);
+    }
+
+    #[test]
+    fn string_encoding_round_trips() {
+        let v = b"it's\na 'test'";
+        let mut enc = Vec::new();
+        encode_string(v, &mut enc);
+        let (got, _) = dec(&enc);
+        assert_eq!(got.unwrap(), v);
+    }
+
+    #[test]
+    fn row_end_counts_cast_parentheses() {
+        let s = b"(1, 'a)b'::character varying(10), E'\\')'),(2)";
+        assert_eq!(row_end(s, 0), Some(41));
+    }
+}
