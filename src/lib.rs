@@ -55,15 +55,26 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let opts = cfg.options.clone();
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let dialect = match forced {
-            Some(d) => d,
-            None => Dialect::detect(head).ok_or_else(|| {
-                Error::input(
+        let detected = Dialect::detect(head);
+        let dialect = match (forced, detected) {
+            // A wrong dialect would misread strings and miss data
+            // statements: refuse rather than misparse.
+            (Some(f), Some(d)) if f != d => {
+                return Err(Error::input(
+                    0,
+                    format!("--dialect says {f:?}, but the dump's header is {d:?}'s"),
+                )
+                .in_file(name.clone()))
+            }
+            (Some(f), _) => f,
+            (None, Some(d)) => d,
+            (None, None) => {
+                return Err(Error::input(
                     0,
                     "cannot tell the dump's dialect from its header; pass --dialect",
                 )
-                .in_file(name.clone())
-            })?,
+                .in_file(name.clone()))
+            }
         };
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))

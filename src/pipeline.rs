@@ -182,7 +182,8 @@ fn feed(
             let mut carry: Vec<u8> = Vec::new();
             let mut base = 0u64;
             let mut base_line = 0u64;
-            let mut want = opts.window;
+            // The first window must hold the header the dialect is read from.
+            let mut want = opts.window.max(4 << 10);
             let mut splitter: Option<Box<dyn Splitter>> = None;
             loop {
                 let mut buf = Vec::with_capacity(want);

@@ -329,6 +329,7 @@ fn emit_row(
                     "a generated column's value in COPY data",
                 ));
             }
+            Outcome::Default if src[vs..lit_end].eq_ignore_ascii_case(b"default") => continue,
             Outcome::Default => {
                 out.extend_from_slice(&src[copied..vs]);
                 out.extend_from_slice(b"DEFAULT");

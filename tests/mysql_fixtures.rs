@@ -29,68 +29,10 @@ fn input(v: &str) -> String {
 }
 
 #[test]
-fn every_variant_matches_its_expected_output() {
+fn every_variant_matches_its_expected_output_on_every_path() {
     for v in VARIANTS {
-        let out = run_ok(&["--rules", &rules(), &input(v)]).stdout;
-        let expected = fixture(&format!("mysql/expected/{v}.sql"));
-        if std::env::var("DUMPMASK_BLESS").is_ok_and(|b| b == "1") {
-            std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
-            std::fs::write(&expected, &out).unwrap();
-        }
-        let want =
-            std::fs::read(&expected).unwrap_or_else(|_| panic!("missing {}", expected.display()));
-        assert!(
-            out == want,
-            "{v}: output differs from {}",
-            expected.display()
-        );
-    }
-}
-
-#[test]
-fn every_path_gives_identical_bytes() {
-    for v in VARIANTS {
-        let reference = run_ok(&["--rules", &rules(), "--threads", "1", &input(v)]).stdout;
-        for args in [
-            vec!["--threads", "2"],
-            vec!["--threads", "4", "--chunk-size", "1"],
-            vec!["--threads", "1", "--chunk-size", "100"],
-            vec!["--threads", "3", "--chunk-size", "7"],
-        ] {
-            let mut a = vec!["--rules".to_string(), rules()];
-            a.extend(args.iter().map(|s| s.to_string()));
-            a.push(input(v));
-            let a: Vec<&str> = a.iter().map(String::as_str).collect();
-            let out = run_ok(&a).stdout;
-            assert!(out == reference, "{v}: {args:?} differs from --threads 1");
-        }
-        let data = std::fs::read(input(v)).unwrap();
-        for window in ["16", "1K", "8M"] {
-            for threads in ["1", "2"] {
-                let out = run_stdin(
-                    &[
-                        "--rules",
-                        &rules(),
-                        "--threads",
-                        threads,
-                        "--chunk-size",
-                        "64",
-                        "--stream-window",
-                        window,
-                    ],
-                    &data,
-                );
-                assert!(
-                    out.status.success(),
-                    "{v}: stdin failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                assert!(
-                    out.stdout == reference,
-                    "{v}: stdin window {window} threads {threads} differs"
-                );
-            }
-        }
+        let out = assert_all_paths_identical(&rules(), &input(v));
+        assert_expected(&out, &fixture(&format!("mysql/expected/{v}.sql")));
     }
 }
 

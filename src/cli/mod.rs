@@ -73,6 +73,7 @@ struct RunArgs {
 enum DialectArg {
     Auto,
     Mysql,
+    Postgres,
 }
 
 /// `64K`, `2M`, `1G`, or a plain byte count.
@@ -121,6 +122,7 @@ fn run(args: RunArgs) -> ExitCode {
         dialect: match args.dialect {
             DialectArg::Auto => None,
             DialectArg::Mysql => Some(Dialect::MySql),
+            DialectArg::Postgres => Some(Dialect::Postgres),
         },
         strict: args.strict,
         options,

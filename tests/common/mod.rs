@@ -125,3 +125,49 @@ pub fn mariadb_load(db: &str, file: &Path) {
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Runs `dumpmask run` with `args` plus `input`, expecting success.
+fn run_args(rules: &str, args: &[&str], input: &str) -> Vec<u8> {
+    let mut a = vec!["--rules", rules];
+    a.extend_from_slice(args);
+    a.push(input);
+    run_ok(&a).stdout
+}
+
+/// Every execution path (threads, chunk sizes, memory map or stream with
+/// tiny windows) gives the bytes of the sequential path. Returns them.
+pub fn assert_all_paths_identical(rules: &str, input: &str) -> Vec<u8> {
+    let reference = run_args(rules, &["--threads", "1"], input);
+    for args in [
+        &["--threads", "2"][..],
+        &["--threads", "4", "--chunk-size", "1"],
+        &["--threads", "1", "--chunk-size", "100"],
+        &["--threads", "3", "--chunk-size", "7"],
+    ] {
+        let out = run_args(rules, args, input);
+        assert!(out == reference, "{input}: {args:?} differs from --threads 1");
+    }
+    let data = std::fs::read(input).unwrap();
+    for window in ["16", "1K", "8M"] {
+        for threads in ["1", "2"] {
+            let out = run_stdin(
+                &["--rules", rules, "--threads", threads, "--chunk-size", "64", "--stream-window", window],
+                &data,
+            );
+            assert!(out.status.success(), "{input}: stdin failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.stdout == reference, "{input}: stdin window {window} threads {threads} differs");
+        }
+    }
+    reference
+}
+
+/// Compares `out` with the expected output file, rewriting it first when
+/// `DUMPMASK_BLESS=1`.
+pub fn assert_expected(out: &[u8], expected: &Path) {
+    if std::env::var("DUMPMASK_BLESS").is_ok_and(|b| b == "1") {
+        std::fs::create_dir_all(expected.parent().unwrap()).unwrap();
+        std::fs::write(expected, out).unwrap();
+    }
+    let want = std::fs::read(expected).unwrap_or_else(|_| panic!("missing {}", expected.display()));
+    assert!(out == want, "output differs from {}", expected.display());
+}
