@@ -14,6 +14,10 @@ pub struct Table {
     pub name: QualifiedName,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
+    /// The partitioned table this one is a partition of (PostgreSQL
+    /// `ATTACH PARTITION`): rules on the parent apply to its partitions,
+    /// which hold the data.
+    pub partition_of: Option<QualifiedName>,
 }
 
 impl Table {
@@ -380,7 +384,11 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
             }
         }
     }
-    Ok(Some(Table { name, columns }))
+    Ok(Some(Table {
+        name,
+        columns,
+        partition_of: None,
+    }))
 }
 
 /// For `PRIMARY KEY (a)`, `UNIQUE KEY name (a, b)`, `CONSTRAINT x UNIQUE (a)`:

@@ -34,9 +34,15 @@ fn empty_rules_give_byte_identical_output() {
     let empty = empty.display().to_string();
     for v in VARIANTS {
         let data = std::fs::read(input(v)).unwrap();
-        assert!(run_ok(&["--rules", &empty, &input(v)]).stdout == data, "{v}");
+        assert!(
+            run_ok(&["--rules", &empty, &input(v)]).stdout == data,
+            "{v}"
+        );
         let out = run_stdin(&["--rules", &empty, "--stream-window", "100"], &data);
-        assert!(out.stdout == data, "{v}: not byte-identical through standard input");
+        assert!(
+            out.stdout == data,
+            "{v}: not byte-identical through standard input"
+        );
     }
 }
 
@@ -56,8 +62,19 @@ fn function_bodies_with_copy_lookalikes_are_code() {
 #[test]
 fn dialect_is_detected_and_a_forced_wrong_one_fails() {
     let out = dumpmask()
-        .args(["run", "-q", "--rules", &rules(), "--dialect", "mysql", &input("plain")])
+        .args([
+            "run",
+            "-q",
+            "--rules",
+            &rules(),
+            "--dialect",
+            "mysql",
+            &input("plain"),
+        ])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "a PostgreSQL dump read as MySQL must not pass");
+    assert!(
+        !out.status.success(),
+        "a PostgreSQL dump read as MySQL must not pass"
+    );
 }

@@ -81,7 +81,8 @@ pub struct DumpSplitter {
     max_statement: usize,
     delimiter: Vec<u8>,
     current_schema: Option<String>,
-    tables: HashMap<QualifiedName, Option<Arc<TablePlan>>>,
+    /// Tables declared so far (or met in data first), with their plans.
+    tables: HashMap<QualifiedName, (Table, Option<Arc<TablePlan>>)>,
     seen: Vec<QualifiedName>,
     open: Option<OpenRows>,
 }
@@ -217,6 +218,8 @@ impl DumpSplitter {
         let text = &w[k..end];
         if starts_with_word(text, b"create") {
             self.create(text, base + k as u64)?;
+        } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"alter") {
+            self.attach_partition(text)?;
         } else if self.dialect == Dialect::MySql && starts_with_word(text, b"use") {
             let toks = sql::tokenize(text, lx).unwrap_or_default();
             if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
@@ -266,7 +269,43 @@ impl DumpSplitter {
             .bind(&table)
             .map_err(|e| e.in_table(table.name.to_string()))?;
         self.seen.push(table.name.clone());
-        self.tables.insert(table.name.clone(), plan);
+        self.tables.insert(table.name.clone(), (table, plan));
+        Ok(())
+    }
+
+    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...`: the child's
+    /// rows fall under the parent's rules too.
+    fn attach_partition(&mut self, text: &[u8]) -> Result<()> {
+        let toks = sql::tokenize(text, self.dialect.lexical()).unwrap_or_default();
+        let mut i = 2;
+        if toks.get(i).is_some_and(|t| t.token.is_word("only")) {
+            i += 1;
+        }
+        let Some(parent) = QualifiedName::parse(&toks, &mut i) else {
+            return Ok(());
+        };
+        if !(toks.get(i).is_some_and(|t| t.token.is_word("attach"))
+            && toks
+                .get(i + 1)
+                .is_some_and(|t| t.token.is_word("partition")))
+        {
+            return Ok(());
+        }
+        i += 2;
+        let Some(child) = QualifiedName::parse(&toks, &mut i) else {
+            return Ok(());
+        };
+        let (parent, child) = (self.resolve(&parent), self.resolve(&child));
+        let Some((table, _)) = self.tables.get(&child) else {
+            return Ok(());
+        };
+        let mut table = table.clone();
+        table.partition_of = Some(parent);
+        let plan = self
+            .rules
+            .bind(&table)
+            .map_err(|e| e.in_table(child.to_string()))?;
+        self.tables.insert(child, (table, plan));
         Ok(())
     }
 
@@ -282,7 +321,7 @@ impl DumpSplitter {
     ) -> Result<Option<Arc<DataStatement>>> {
         let display = name.to_string();
         let plan = match self.tables.get(&name) {
-            Some(p) => p.clone(),
+            Some((_, p)) => p.clone(),
             None => {
                 // Data without a CREATE TABLE before it: only a column list
                 // can say which value is which column.
@@ -294,7 +333,12 @@ impl DumpSplitter {
                         )
                         .in_table(display));
                     }
-                    self.tables.insert(name.clone(), None);
+                    let table = Table {
+                        name: name.clone(),
+                        columns: Vec::new(),
+                        partition_of: None,
+                    };
+                    self.tables.insert(name.clone(), (table, None));
                     self.seen.push(name);
                     return Ok(None);
                 };
@@ -310,13 +354,14 @@ impl DumpSplitter {
                             unique: false,
                         })
                         .collect(),
+                    partition_of: None,
                 };
                 let plan = self
                     .rules
                     .bind(&table)
                     .map_err(|e| e.in_table(display.clone()))?;
                 self.seen.push(name.clone());
-                self.tables.insert(name, plan.clone());
+                self.tables.insert(name, (table, plan.clone()));
                 plan
             }
         };

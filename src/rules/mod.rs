@@ -361,7 +361,11 @@ impl Rules {
             .tables
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.pattern.rank(&table.name).map(|k| (k, i)))
+            .filter_map(|(i, r)| {
+                let own = r.pattern.rank(&table.name);
+                let parent = table.partition_of.as_ref().and_then(|p| r.pattern.rank(p));
+                own.max(parent).map(|k| (k, i))
+            })
             .collect();
         // Most specific last, so its column rules win.
         hits.sort();
@@ -812,6 +816,7 @@ mod tests {
                     unique: false,
                 })
                 .collect(),
+            partition_of: None,
         }
     }
 

@@ -145,17 +145,36 @@ pub fn assert_all_paths_identical(rules: &str, input: &str) -> Vec<u8> {
         &["--threads", "3", "--chunk-size", "7"],
     ] {
         let out = run_args(rules, args, input);
-        assert!(out == reference, "{input}: {args:?} differs from --threads 1");
+        assert!(
+            out == reference,
+            "{input}: {args:?} differs from --threads 1"
+        );
     }
     let data = std::fs::read(input).unwrap();
     for window in ["16", "1K", "8M"] {
         for threads in ["1", "2"] {
             let out = run_stdin(
-                &["--rules", rules, "--threads", threads, "--chunk-size", "64", "--stream-window", window],
+                &[
+                    "--rules",
+                    rules,
+                    "--threads",
+                    threads,
+                    "--chunk-size",
+                    "64",
+                    "--stream-window",
+                    window,
+                ],
                 &data,
             );
-            assert!(out.status.success(), "{input}: stdin failed: {}", String::from_utf8_lossy(&out.stderr));
-            assert!(out.stdout == reference, "{input}: stdin window {window} threads {threads} differs");
+            assert!(
+                out.status.success(),
+                "{input}: stdin failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                out.stdout == reference,
+                "{input}: stdin window {window} threads {threads} differs"
+            );
         }
     }
     reference
@@ -170,4 +189,96 @@ pub fn assert_expected(out: &[u8], expected: &Path) {
     }
     let want = std::fs::read(expected).unwrap_or_else(|_| panic!("missing {}", expected.display()));
     assert!(out == want, "output differs from {}", expected.display());
+}
+
+/// Can `psql` reach a PostgreSQL server as `postgres`?
+pub fn postgres_available() -> bool {
+    let ok = Command::new("psql")
+        .args(["-X", "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !db_required(),
+            "DUMPMASK_REQUIRE_DB=1 but no PostgreSQL server is reachable with `psql -U postgres`"
+        );
+        eprintln!(
+            "SKIPPED: no PostgreSQL server reachable (set DUMPMASK_REQUIRE_DB=1 to fail instead)"
+        );
+    }
+    ok
+}
+
+/// Runs SQL through `psql` on a database; returns unaligned output.
+pub fn psql(db: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("spawn psql");
+    assert!(
+        out.status.success(),
+        "psql failed on `{sql}`: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Loads a SQL file with `psql`, stopping at the first error.
+pub fn psql_load(db: &str, file: &Path) {
+    let out = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-f",
+        ])
+        .arg(file)
+        .output()
+        .expect("spawn psql");
+    assert!(
+        out.status.success(),
+        "loading {} into {db} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A PostgreSQL database dropped when this goes out of scope.
+pub struct PgDb(pub String);
+
+impl PgDb {
+    pub fn fresh(tag: &str) -> PgDb {
+        let name = format!("dm_{tag}_{}", std::process::id());
+        psql("postgres", &format!("DROP DATABASE IF EXISTS {name}"));
+        psql("postgres", &format!("CREATE DATABASE {name}"));
+        PgDb(name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-X", "-q", "-U", "postgres", "-d", "postgres", "-c"])
+            .arg(format!("DROP DATABASE IF EXISTS {}", self.0))
+            .status();
+    }
 }
