@@ -205,3 +205,88 @@ fn compressed_input_is_refused_clearly() {
     let err = fails(&[0x1f, 0x8b, 8, 0, 0, 0], &rules(), 3);
     assert!(err.contains("Gzip"), "{err}");
 }
+
+const PG_HEAD: &[u8] = b"--\n-- PostgreSQL database dump\n--\n\nSET standard_conforming_strings = on;\nCREATE TABLE public.t (\n    a text,\n    b integer\n);\n";
+
+fn pg_rules(dir: &std::path::Path) -> String {
+    let r = dir.join("r.toml");
+    std::fs::write(&r, "[tables.t.columns]\na = \"null\"\n").unwrap();
+    r.display().to_string()
+}
+
+fn pg_dump_with(tail: &[u8]) -> Vec<u8> {
+    let mut d = PG_HEAD.to_vec();
+    d.extend_from_slice(tail);
+    d
+}
+
+#[test]
+fn postgres_copy_without_end_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        &pg_dump_with(b"COPY public.t (a, b) FROM stdin;\nx\t1\ny\t2\n"),
+        &pg_rules(dir.path()),
+        3,
+    );
+    assert!(err.contains("\\."), "{err}");
+    assert!(err.contains("public.t"), "{err}");
+}
+
+#[test]
+fn postgres_copy_row_with_too_few_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        &pg_dump_with(b"COPY public.t (a, b) FROM stdin;\nx\t1\nsecretvalue\n\\.\n"),
+        &pg_rules(dir.path()),
+        3,
+    );
+    assert!(err.contains("bad.sql:12 (byte "), "{err}");
+    assert!(err.contains("row has 1 values"), "{err}");
+    assert!(!err.contains("secretvalue"), "{err}");
+}
+
+#[test]
+fn postgres_unterminated_dollar_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        &pg_dump_with(b"CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\nCOPY public.t (a, b) FROM stdin;\nx\t1\n\\.\n"),
+        &pg_rules(dir.path()),
+        3,
+    );
+    assert!(err.contains("dollar-quoted"), "{err}");
+}
+
+#[test]
+fn postgres_unterminated_string_in_insert() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        &pg_dump_with(b"INSERT INTO public.t VALUES ('x, 1);\n"),
+        &pg_rules(dir.path()),
+        3,
+    );
+    assert!(err.contains("unterminated"), "{err}");
+}
+
+#[test]
+fn postgres_dump_read_as_mysql_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pg.sql");
+    std::fs::write(
+        &input,
+        pg_dump_with(b"COPY public.t (a, b) FROM stdin;\nx\t1\n\\.\n"),
+    )
+    .unwrap();
+    let out = dumpmask()
+        .args([
+            "run",
+            "--dialect",
+            "mysql",
+            "--rules",
+            &pg_rules(dir.path()),
+            input.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+}
