@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 pub use error::{Error, ErrorKind, Result};
 use format::Dialect;
+use io::compress::{Codec, Compression, ParallelCompressor};
 use io::input::Input;
 use io::output::AtomicFile;
 pub use pipeline::Options;
@@ -40,6 +41,10 @@ pub struct RunConfig {
     pub dialect: Option<Dialect>,
     /// Require a rule for every column (`--strict`).
     pub strict: bool,
+    /// Output compression; `None` to choose by the output's extension.
+    pub compress: Option<Codec>,
+    /// Where to write the JSON run report.
+    pub report: Option<PathBuf>,
     /// Pipeline settings.
     pub options: Options,
 }
@@ -47,12 +52,17 @@ pub struct RunConfig {
 /// Runs the rewrite. On error no file exists under the output's name.
 pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let mut rules = Some(Rules::load(&cfg.rules)?);
+    let fingerprint = rules.as_ref().map(Rules::fingerprint).unwrap_or_default();
     if let Some(r) = rules.as_mut() {
         r.set_strict(cfg.strict);
     }
-    let input = Input::open(&cfg.input)?;
-    let name = input.name().to_string();
-    let opts = cfg.options.clone();
+    let source = Input::open(&cfg.input)?;
+    let name = source.input.name().to_string();
+    let options = cfg.options.clone();
+    if let Some(p) = &options.progress {
+        p.set_source(source.compressed_read.clone(), source.stored_size);
+    }
+    let opts = options.clone();
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
         let detected = Dialect::detect(head);
@@ -79,18 +89,87 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
     };
-    match &cfg.output {
+    let codec = cfg.compress.unwrap_or_else(|| {
+        let kind = cfg
+            .output
+            .as_deref()
+            .map_or(Compression::None, Compression::from_extension);
+        Codec::with_default_level(kind)
+    });
+    let mut summary = match &cfg.output {
         None => {
             let out = BufWriter::with_capacity(1 << 20, std::io::stdout());
-            let (summary, mut out) = pipeline::run(input, &mut make, out, &cfg.options)?;
-            out.flush().map_err(|e| Error::io("writing output", e))?;
-            Ok(summary)
+            let (summary, written) = rewrite_to(source.input, &mut make, out, codec, &options)?;
+            let mut summary = summary;
+            summary.bytes_written = written.1;
+            summary
         }
         Some(path) => {
             let file = AtomicFile::create(path)?;
-            let (summary, file) = pipeline::run(input, &mut make, file, &cfg.options)?;
+            let (summary, (file, written)) =
+                rewrite_to(source.input, &mut make, file, codec, &options).map_err(|e| match e
+                    .kind()
+                {
+                    ErrorKind::Io => e.in_file(error::display_path(path)),
+                    _ => e,
+                })?;
             file.commit()?;
-            Ok(summary)
+            let mut summary = summary;
+            summary.bytes_written = written;
+            summary
         }
+    };
+    summary.rules_fingerprint = fingerprint;
+    summary.compression = codec.kind;
+    if let Some(path) = &cfg.report {
+        let mut f = AtomicFile::create(path)?;
+        f.write_all(summary.to_json().as_bytes())
+            .map_err(|e| Error::io("writing the report", e))?;
+        f.commit()?;
+    }
+    Ok(summary)
+}
+
+/// Runs the pipeline into `out`, compressed with `codec` in parallel when
+/// it compresses. Returns the summary, the sink and the bytes written.
+fn rewrite_to<W: Write + Send + 'static>(
+    input: Input,
+    make: &mut pipeline::MakeSplitter,
+    out: W,
+    codec: Codec,
+    opts: &Options,
+) -> Result<(Summary, (W, u64))> {
+    if codec.kind == Compression::None {
+        let counted = CountingWriter {
+            inner: out,
+            count: 0,
+        };
+        let (summary, mut w) = pipeline::run(input, make, counted, opts)?;
+        w.flush().map_err(|e| Error::io("writing output", e))?;
+        let n = w.count;
+        return Ok((summary, (w.inner, n)));
+    }
+    let compressor = ParallelCompressor::new(out, codec, opts.threads, 4 << 20);
+    let (summary, compressor) = pipeline::run(input, make, compressor, opts)?;
+    let (w, n) = compressor
+        .finish()
+        .map_err(|e| Error::io("writing compressed output", e))?;
+    Ok((summary, (w, n)))
+}
+
+/// Counts bytes written through it.
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }

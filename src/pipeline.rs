@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,8 +18,8 @@ use crossbeam_channel::bounded;
 
 use crate::error::{Error, Result};
 use crate::format::{Chunk, SharedBytes, Split, Splitter};
-use crate::io::input::{fill, Compression, Input};
-use crate::report::Summary;
+use crate::io::input::{fill, Input};
+use crate::report::{Progress, Summary};
 use crate::rewrite::{rewrite_chunk, ChunkOut, OutPart, Scratch};
 
 /// Builds the splitter once the input's first bytes are known (they tell
@@ -36,6 +37,10 @@ pub struct Options {
     pub max_statement: usize,
     /// Bytes read from a stream at a time.
     pub window: usize,
+    /// Set (by a signal handler) to stop the run cleanly.
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Where the run reports how far it has got.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Default for Options {
@@ -45,6 +50,8 @@ impl Default for Options {
             chunk_size: 2 << 20,
             max_statement: 1 << 30,
             window: 8 << 20,
+            interrupt: None,
+            progress: None,
         }
     }
 }
@@ -55,16 +62,18 @@ impl Default for Options {
 /// empty statements, like COPY).
 pub struct DumpWriter<W: Write> {
     out: W,
+    progress: Option<Arc<Progress>>,
     header_done: bool,
     rows_done: bool,
     bytes_out: u64,
 }
 
 impl<W: Write> DumpWriter<W> {
-    /// A writer onto `out`.
-    pub fn new(out: W) -> Self {
+    /// A writer onto `out`, reporting to `progress`.
+    pub fn new(out: W, progress: Option<Arc<Progress>>) -> Self {
         DumpWriter {
             out,
+            progress,
             header_done: false,
             rows_done: false,
             bytes_out: 0,
@@ -81,6 +90,15 @@ impl<W: Write> DumpWriter<W> {
     /// Writes one chunk.
     pub fn write(&mut self, c: &ChunkOut) -> Result<()> {
         let src: &[u8] = (*c.data).as_ref();
+        if let Some(p) = &self.progress {
+            p.advance(
+                c.bytes_in,
+                c.parts.iter().rev().find_map(|part| match part {
+                    OutPart::Rows { stmt, .. } => Some(stmt.plan.display.as_str()),
+                    OutPart::Verbatim(_) => None,
+                }),
+            );
+        }
         for part in &c.parts {
             match part {
                 OutPart::Verbatim(r) => self.put(&src[r.clone()])?,
@@ -138,12 +156,21 @@ fn feed(
     make: &mut MakeSplitter,
     emit: &mut dyn FnMut(Chunk) -> Result<bool>,
 ) -> Result<(u64, usize)> {
+    let interrupt = opts.interrupt.clone();
+    let emit = &mut |chunk: Chunk| -> Result<bool> {
+        if interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            return Err(Error::interrupted());
+        }
+        emit(chunk)
+    };
     let name = input.name().to_string();
     let mut seq = 0u64;
     match input {
         Input::Whole { data, .. } => {
             let w: &[u8] = (*data).as_ref();
-            check_not_compressed(w, &name)?;
             let mut splitter = make(w)?;
             let mut pos = 0;
             loop {
@@ -188,14 +215,17 @@ fn feed(
             loop {
                 let mut buf = Vec::with_capacity(want);
                 buf.extend_from_slice(&carry);
-                let eof = fill(&mut reader, &mut buf, want)
-                    .map_err(|e| Error::io(format!("reading {name}"), e))?;
+                let eof = fill(&mut reader, &mut buf, want).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::InvalidData {
+                        // Corrupt compressed input: the decoder says where.
+                        Error::input(base + buf.len() as u64, e.to_string()).in_file(name.clone())
+                    } else {
+                        Error::io(format!("reading {name}"), e)
+                    }
+                })?;
                 let s = match &mut splitter {
                     Some(s) => s,
-                    None => {
-                        check_not_compressed(&buf, &name)?;
-                        splitter.insert(make(&buf)?)
-                    }
+                    None => splitter.insert(make(&buf)?),
                 };
                 let data: Arc<Vec<u8>> = Arc::new(buf);
                 let shared: SharedBytes = data.clone();
@@ -253,17 +283,6 @@ fn feed(
     }
 }
 
-fn check_not_compressed(head: &[u8], name: &str) -> Result<()> {
-    match Compression::sniff(head) {
-        Compression::None => Ok(()),
-        c => Err(Error::input(
-            0,
-            format!("{c:?}-compressed input is not supported by this version; decompress it first"),
-        )
-        .in_file(name)),
-    }
-}
-
 /// Fills in file name and line for an error from the splitter.
 fn locate(e: Error, window: &[u8], base: u64, base_line: u64, name: &str) -> Error {
     e.resolve_line(|b| {
@@ -291,7 +310,11 @@ pub fn run<W: Write + Send>(
     } else {
         run_parallel(input, make, out, opts)
     }
-    .map_err(|e| e.in_file(name))?;
+    .map_err(|e| match e.kind() {
+        // Write errors are about the output, not the input.
+        crate::error::ErrorKind::Io | crate::error::ErrorKind::BrokenPipe => e,
+        _ => e.in_file(name),
+    })?;
     let mut summary = summary;
     summary.duration = started.elapsed();
     Ok((summary, w))
@@ -303,7 +326,7 @@ fn run_sequential<W: Write>(
     out: W,
     opts: &Options,
 ) -> Result<(Summary, W)> {
-    let mut writer = DumpWriter::new(out);
+    let mut writer = DumpWriter::new(out, opts.progress.clone());
     let mut summary = Summary::default();
     let mut scratch = Scratch::default();
     let (bytes_in, tables) = feed(input, opts, make, &mut |chunk| {
@@ -350,8 +373,9 @@ fn run_parallel<W: Write + Send>(
         }
         drop(job_rx);
         drop(done_tx);
+        let progress = opts.progress.clone();
         let writer = scope.spawn(move || -> Result<(Summary, W)> {
-            let mut writer = DumpWriter::new(out);
+            let mut writer = DumpWriter::new(out, progress);
             let mut summary = Summary::default();
             let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
             let mut next = 0u64;

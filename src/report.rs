@@ -5,7 +5,8 @@
 //! the writer. Nothing here ever holds a data value.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::rules::TablePlan;
@@ -76,7 +77,7 @@ pub struct TableReport {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     /// Tables the dump declared.
     pub tables_seen: usize,
@@ -86,11 +87,82 @@ pub struct Summary {
     pub bytes_in: u64,
     /// Bytes written (before compression).
     pub bytes_out: u64,
+    /// Bytes written (after compression).
+    pub bytes_written: u64,
+    /// Output compression.
+    pub compression: crate::io::compress::Compression,
+    /// SHA-256 of the rules file, hex.
+    pub rules_fingerprint: String,
     /// Wall time.
     pub duration: Duration,
 }
 
+impl Default for Summary {
+    fn default() -> Self {
+        Summary {
+            tables_seen: 0,
+            tables: BTreeMap::new(),
+            bytes_in: 0,
+            bytes_out: 0,
+            bytes_written: 0,
+            compression: crate::io::compress::Compression::None,
+            rules_fingerprint: String::new(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
 impl Summary {
+    /// The run report as JSON (fields documented in the README). Holds
+    /// counts, names of tables and columns, and no data value.
+    pub fn to_json(&self) -> String {
+        use serde_json::{json, Map, Value};
+        let mut tables = Map::new();
+        for (name, t) in &self.tables {
+            let mut columns = Map::new();
+            for (i, col) in t.columns.iter().enumerate() {
+                if let Some(Some(tr)) = t.transforms.get(i) {
+                    columns.insert(
+                        col.clone(),
+                        json!({
+                            "transform": tr,
+                            "values_changed": t.counts.values_changed.get(i).copied().unwrap_or(0),
+                        }),
+                    );
+                }
+            }
+            tables.insert(
+                name.clone(),
+                json!({
+                    "rows_seen": t.counts.rows_seen,
+                    "rows_rewritten": t.counts.rows_rewritten,
+                    "rows_dropped": t.counts.rows_dropped,
+                    "columns": Value::Object(columns),
+                }),
+            );
+        }
+        let (seen, rewritten, dropped) = self.row_totals();
+        let report = json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules_fingerprint": format!("sha256:{}", self.rules_fingerprint),
+            "tables_seen": self.tables_seen,
+            "tables_ruled": self.tables.len(),
+            "rows_seen": seen,
+            "rows_rewritten": rewritten,
+            "rows_dropped": dropped,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "bytes_written": self.bytes_written,
+            "compression": format!("{:?}", self.compression).to_lowercase(),
+            "duration_seconds": self.duration.as_secs_f64(),
+            "throughput_mb_per_s": self.mb_per_s(),
+            "tables": Value::Object(tables),
+        });
+        let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
     /// Adds a chunk's counts.
     pub fn merge(&mut self, c: ChunkCounts) {
         for (plan, counts) in c.tables {
@@ -162,5 +234,53 @@ impl Summary {
             self.mb_per_s()
         ));
         s
+    }
+}
+
+/// How far a run has got, shared with whoever displays it. Updated by the
+/// writer once per chunk.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Input bytes (decompressed) written out so far.
+    pub bytes_in: AtomicU64,
+    /// Compressed input bytes read so far (for compressed input), and
+    /// the size of the input as stored (when known); set once the input is
+    /// open.
+    source: OnceLock<(Option<Arc<AtomicU64>>, Option<u64>)>,
+    /// The ruled table whose rows were written last.
+    pub table: Mutex<String>,
+}
+
+impl Progress {
+    /// Records a written chunk.
+    pub fn advance(&self, bytes: u64, table: Option<&str>) {
+        self.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(t) = table {
+            if let Ok(mut cur) = self.table.lock() {
+                if cur.as_str() != t {
+                    t.clone_into(&mut cur);
+                }
+            }
+        }
+    }
+
+    /// Records what the input can tell about its size.
+    pub fn set_source(&self, compressed_read: Option<Arc<AtomicU64>>, stored_size: Option<u64>) {
+        let _ = self.source.set((compressed_read, stored_size));
+    }
+
+    /// Bytes of the stored input done, and the total if known: compressed
+    /// bytes for compressed input, so the ETA is honest.
+    pub fn position(&self) -> (u64, Option<u64>) {
+        match self.source.get() {
+            Some((Some(c), size)) => (c.load(Ordering::Relaxed), *size),
+            Some((None, size)) => (self.bytes_in.load(Ordering::Relaxed), *size),
+            None => (self.bytes_in.load(Ordering::Relaxed), None),
+        }
+    }
+
+    /// The current table's name.
+    pub fn table(&self) -> String {
+        self.table.lock().map(|t| t.clone()).unwrap_or_default()
     }
 }

@@ -251,7 +251,7 @@ proptest! {
         let sep: &[u8] = if one_line { b"," } else { b",\n" };
         let dump = render(&rows, per_stmt, sep, false);
         let want = render(&rows, per_stmt, sep, true);
-        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window };
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
         let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Dialect::MySql, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");
         let streamed = rewrite(stream(&dump), RULES, Dialect::MySql, &opts).unwrap();
@@ -271,7 +271,7 @@ proptest! {
             (b"-- MariaDB dump\n".to_vec(), Dialect::MySql)
         };
         dump.extend_from_slice(&body);
-        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16 };
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16, ..Options::default() };
         if let Ok(out) = rewrite(Input::from_bytes(dump.clone(), "mem"), "", dialect, &opts) {
             prop_assert!(out == dump);
         }
@@ -282,7 +282,7 @@ proptest! {
     fn arbitrary_tokens_never_panic(src in tricky_sql(), threads in 1usize..3, chunk in 1usize..32) {
         let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text, `b` int, `c` text);\nINSERT INTO `t` VALUES ".to_vec();
         dump.extend_from_slice(&src);
-        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 8 };
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 8, ..Options::default() };
         let a = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Dialect::MySql, &opts);
         let b = rewrite(stream(&dump), RULES, Dialect::MySql, &opts);
         prop_assert_eq!(a.is_ok(), b.is_ok());
@@ -338,7 +338,7 @@ proptest! {
     ) {
         let dump = render_copy(&rows, false);
         let want = render_copy(&rows, true);
-        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window };
+        let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
         let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
         let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), rules, Dialect::Postgres, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");

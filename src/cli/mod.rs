@@ -2,11 +2,17 @@
 //! and the mapping of results to exit codes. The library knows nothing of
 //! clap; this module knows nothing of SQL.
 
+mod progress;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dumpmask::format::Dialect;
+use dumpmask::io::compress::{Codec, Compression};
+use dumpmask::report::Progress;
 use dumpmask::{ErrorKind, Options, RunConfig};
 
 /// Exit codes, documented in the README.
@@ -64,9 +70,26 @@ struct RunArgs {
     /// Bytes read from a stream at a time (tests use tiny windows).
     #[arg(long, value_parser = parse_size, default_value = "8M", hide = true)]
     stream_window: usize,
+    /// Output compression (default: by the output's extension, `.zst`
+    /// or `.gz`; none on standard output).
+    #[arg(long, value_enum)]
+    compress: Option<CompressArg>,
+    /// Compression level (zstd 1-19, default 3; gzip 1-9, default 6).
+    #[arg(long)]
+    level: Option<i32>,
+    /// Write a JSON report of the run here.
+    #[arg(long)]
+    report: Option<PathBuf>,
     /// Print nothing on standard error but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CompressArg {
+    None,
+    Gzip,
+    Zstd,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -115,6 +138,39 @@ fn run(args: RunArgs) -> ExitCode {
     options.chunk_size = args.chunk_size;
     options.max_statement = args.max_statement;
     options.window = args.stream_window;
+    // First Ctrl-C or SIGTERM: stop cleanly (no output file is left);
+    // a second one exits at once.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(
+            sig,
+            exit::INTERRUPTED as i32,
+            interrupt.clone(),
+        );
+        let _ = signal_hook::flag::register(sig, interrupt.clone());
+    }
+    options.interrupt = Some(interrupt);
+    let progress = (!args.quiet).then(|| Arc::new(Progress::default()));
+    options.progress = progress.clone();
+    let compress = match (args.compress, args.level) {
+        (None, None) => None,
+        (kind, level) => {
+            let kind = match kind {
+                Some(CompressArg::None) => Compression::None,
+                Some(CompressArg::Gzip) => Compression::Gzip,
+                Some(CompressArg::Zstd) => Compression::Zstd,
+                None => args
+                    .output
+                    .as_deref()
+                    .map_or(Compression::None, Compression::from_extension),
+            };
+            let mut codec = Codec::with_default_level(kind);
+            if let Some(l) = level {
+                codec.level = l;
+            }
+            Some(codec)
+        }
+    };
     let cfg = RunConfig {
         input: args.input,
         output: args.output,
@@ -125,9 +181,14 @@ fn run(args: RunArgs) -> ExitCode {
             DialectArg::Postgres => Some(Dialect::Postgres),
         },
         strict: args.strict,
+        compress,
+        report: args.report,
         options,
     };
-    match dumpmask::run(&cfg) {
+    let display = progress.map(progress::Display::start);
+    let result = dumpmask::run(&cfg);
+    drop(display);
+    match result {
         Ok(summary) => {
             if !args.quiet {
                 eprint!("{}", summary.render());

@@ -5,12 +5,27 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
 use crate::format::SharedBytes;
+use crate::io::compress::{decompress, Compression};
 
-/// Where the dump comes from.
+/// Where the dump comes from, and how far reading it has got.
+pub struct Source {
+    /// The bytes.
+    pub input: Input,
+    /// Size of the input as stored (compressed size for compressed
+    /// input), when known.
+    pub stored_size: Option<u64>,
+    /// Compressed bytes read so far, for compressed input.
+    pub compressed_read: Option<Arc<AtomicU64>>,
+    /// The input's compression.
+    pub compression: Compression,
+}
+
+/// The bytes of a dump.
 pub enum Input {
     /// The whole input in memory (a memory map, or a buffer).
     Whole {
@@ -36,54 +51,105 @@ impl AsRef<[u8]> for Mapped {
     }
 }
 
+impl Source {
+    fn plain(input: Input, stored_size: Option<u64>) -> Source {
+        Source {
+            input,
+            stored_size,
+            compressed_read: None,
+            compression: Compression::None,
+        }
+    }
+
+    fn stream(
+        raw: Box<dyn Read + Send>,
+        name: String,
+        kind: Compression,
+        stored_size: Option<u64>,
+    ) -> Source {
+        if kind == Compression::None {
+            return Source::plain(Input::Stream { reader: raw, name }, stored_size);
+        }
+        let count = Arc::new(AtomicU64::new(0));
+        let reader = decompress(raw, kind, count.clone());
+        Source {
+            input: Input::Stream {
+                reader: Box::new(reader),
+                name,
+            },
+            stored_size,
+            compressed_read: Some(count),
+            compression: kind,
+        }
+    }
+}
+
 impl Input {
-    /// Opens `-` (standard input) or a path.
-    pub fn open(path: &str) -> Result<Input> {
+    /// Opens `-` (standard input) or a path. Compressed input (gzip,
+    /// zstd, by magic bytes) is decompressed on its own thread.
+    pub fn open(path: &str) -> Result<Source> {
         if path == "-" {
-            return Ok(Input::Stream {
-                reader: Box::new(std::io::stdin()),
-                name: "<stdin>".into(),
-            });
+            let mut stdin = std::io::stdin();
+            let mut head = Vec::with_capacity(4);
+            fill(&mut stdin, &mut head, 4).map_err(|e| Error::io("reading <stdin>", e))?;
+            let kind = Compression::sniff(&head);
+            let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(stdin));
+            return Ok(Source::stream(raw, "<stdin>".into(), kind, None));
         }
         let p = Path::new(path);
         let name = display_path(p);
-        let file = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
+        let mut file = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(format!("reading {name}"), e))?;
         if !meta.is_file() {
             // A pipe, a FIFO or a device: read it as a stream.
-            return Ok(Input::Stream {
-                reader: Box::new(file),
-                name,
-            });
+            let mut head = Vec::with_capacity(4);
+            fill(&mut file, &mut head, 4).map_err(|e| Error::io(format!("reading {name}"), e))?;
+            let kind = Compression::sniff(&head);
+            let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(file));
+            return Ok(Source::stream(raw, name, kind, None));
         }
-        if meta.len() == 0 {
-            return Ok(Input::Whole {
-                data: Arc::new(Vec::new()),
-                name,
-            });
+        let size = meta.len();
+        let mut head = Vec::with_capacity(4);
+        fill(&mut file, &mut head, 4).map_err(|e| Error::io(format!("reading {name}"), e))?;
+        let kind = Compression::sniff(&head);
+        if kind != Compression::None {
+            let file = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
+            return Ok(Source::stream(Box::new(file), name, kind, Some(size)));
+        }
+        if size == 0 {
+            return Ok(Source::plain(
+                Input::Whole {
+                    data: Arc::new(Vec::new()),
+                    name,
+                },
+                Some(0),
+            ));
         }
         // SAFETY: the map is read-only, and dumpmask never writes the input.
         // Another process truncating or rewriting the file during the run
         // would change the bytes under us; that is the documented contract
         // of memory-mapped input (as in ripgrep), and the output is only
         // published when the whole run succeeds.
-        match unsafe { memmap2::MmapOptions::new().map(&file) } {
+        let input = match unsafe { memmap2::MmapOptions::new().map(&file) } {
             Ok(map) => {
-                #[cfg(unix)]
                 let _ = map.advise(memmap2::Advice::Sequential);
-                Ok(Input::Whole {
+                Input::Whole {
                     data: Arc::new(Mapped(map)),
                     name,
-                })
+                }
             }
             // Some file systems cannot be mapped: fall back to reading.
-            Err(_) => Ok(Input::Stream {
-                reader: Box::new(file),
-                name,
-            }),
-        }
+            Err(_) => {
+                let file = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
+                Input::Stream {
+                    reader: Box::new(file),
+                    name,
+                }
+            }
+        };
+        Ok(Source::plain(input, Some(size)))
     }
 
     /// An in-memory input (tests, benchmarks).
@@ -98,30 +164,6 @@ impl Input {
     pub fn name(&self) -> &str {
         match self {
             Input::Whole { name, .. } | Input::Stream { name, .. } => name,
-        }
-    }
-}
-
-/// Compression formats recognised by their magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// No compression.
-    None,
-    /// gzip (RFC 1952).
-    Gzip,
-    /// Zstandard.
-    Zstd,
-}
-
-impl Compression {
-    /// Recognises a compressed stream by its first bytes.
-    pub fn sniff(head: &[u8]) -> Compression {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else {
-            Compression::None
         }
     }
 }
@@ -151,16 +193,6 @@ pub fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sniff_magic_bytes() {
-        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
-        assert_eq!(
-            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
-            Compression::Zstd
-        );
-        assert_eq!(Compression::sniff(b"-- MySQL dump"), Compression::None);
-    }
 
     #[test]
     fn fill_reads_until_want_or_end() {

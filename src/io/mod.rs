@@ -2,5 +2,6 @@
 //! atomically replaced file or standard output out. Knows nothing about
 //! SQL.
 
+pub mod compress;
 pub mod input;
 pub mod output;

@@ -344,6 +344,14 @@ impl Rules {
         })
     }
 
+    /// SHA-256 of the rules text, hex: names the rules a run used without
+    /// holding them (the file holds no secret, only where to find it).
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(self.text.as_bytes());
+        d.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Requires every data column of every table with data to have a rule.
     pub fn set_strict(&mut self, strict: bool) {
         self.strict |= strict;

@@ -1,0 +1,403 @@
+//! Compression: recognising compressed input by its magic bytes and
+//! decompressing it on its own thread, and compressing output in parallel
+//! as independent zstd frames or gzip members.
+//!
+//! Output is cut into blocks; each block is compressed on its own by a
+//! pool of threads and the frames are written in order. Concatenated zstd
+//! frames and gzip members are valid streams for the standard tools, and
+//! each frame can be decompressed on its own.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+/// Compression formats recognised by their magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// gzip (RFC 1952), possibly several members.
+    Gzip,
+    /// Zstandard, possibly several frames.
+    Zstd,
+}
+
+impl Compression {
+    /// Recognises a compressed stream by its first bytes.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// By a file name's extension: `.gz`, `.zst`.
+    pub fn from_extension(path: &std::path::Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("gz") => Compression::Gzip,
+            Some("zst") | Some("zstd") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+}
+
+/// A reader that counts the bytes read through it (for progress on
+/// compressed input, and for the offset of corrupt data).
+pub struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> CountingReader<R> {
+    /// Counts into `count`.
+    pub fn new(inner: R, count: Arc<AtomicU64>) -> Self {
+        CountingReader { inner, count }
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Decompressed bytes arriving from a decoder thread.
+pub struct ChannelReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    at: usize,
+    _thread: Option<JoinHandle<()>>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            match self.rx.recv() {
+                Ok(Ok(block)) => {
+                    self.current = block;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Starts a thread decompressing `raw` (whose compressed bytes read are
+/// counted in `compressed`), and returns a reader of the plain bytes.
+/// Corrupt data is an `InvalidData` error naming the compressed offset.
+pub fn decompress(
+    raw: Box<dyn Read + Send>,
+    kind: Compression,
+    compressed: Arc<AtomicU64>,
+) -> ChannelReader {
+    let (tx, rx) = bounded::<io::Result<Vec<u8>>>(4);
+    let thread = std::thread::spawn(move || {
+        let counted = CountingReader::new(raw, compressed.clone());
+        let mut decoder: Box<dyn Read> = match kind {
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+                io::BufReader::with_capacity(1 << 20, counted),
+            )),
+            Compression::Zstd => match zstd::stream::read::Decoder::new(counted) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            },
+            Compression::None => Box::new(counted),
+        };
+        loop {
+            let mut block = vec![0u8; 1 << 20];
+            let mut filled = 0;
+            let res = loop {
+                if filled == block.len() {
+                    break Ok(());
+                }
+                match decoder.read(&mut block[filled..]) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                }
+            };
+            block.truncate(filled);
+            let done = filled == 0;
+            if filled > 0 && tx.send(Ok(block)).is_err() {
+                return;
+            }
+            if let Err(e) = res {
+                let at = compressed.load(Ordering::Relaxed);
+                let what = match kind {
+                    Compression::Gzip => "gzip",
+                    Compression::Zstd => "zstd",
+                    Compression::None => "input",
+                };
+                let _ = tx.send(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("corrupt {what} data near compressed byte {at}: {e}"),
+                )));
+                return;
+            }
+            if done {
+                return;
+            }
+        }
+    });
+    ChannelReader {
+        rx,
+        current: Vec::new(),
+        at: 0,
+        _thread: Some(thread),
+    }
+}
+
+/// How output is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codec {
+    /// The format.
+    pub kind: Compression,
+    /// The level (zstd 1..=19, gzip 1..=9).
+    pub level: i32,
+}
+
+impl Codec {
+    /// The format's usual default level (zstd 3, gzip 6).
+    pub fn with_default_level(kind: Compression) -> Codec {
+        let level = match kind {
+            Compression::Gzip => 6,
+            _ => 3,
+        };
+        Codec { kind, level }
+    }
+
+    fn compress(&self, block: &[u8]) -> io::Result<Vec<u8>> {
+        match self.kind {
+            Compression::None => Ok(block.to_vec()),
+            Compression::Zstd => {
+                let mut c = zstd::bulk::Compressor::new(self.level)?;
+                c.include_contentsize(true)?;
+                c.compress(block)
+            }
+            Compression::Gzip => {
+                let level = flate2::Compression::new(self.level.clamp(0, 9) as u32);
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::with_capacity(block.len() / 3), level);
+                e.write_all(block)?;
+                e.finish()
+            }
+        }
+    }
+}
+
+/// A writer that compresses blocks in parallel and writes the frames in
+/// order to `W`.
+pub struct ParallelCompressor<W: Write + Send + 'static> {
+    block: Vec<u8>,
+    block_size: usize,
+    seq: u64,
+    tx: Option<Sender<(u64, Vec<u8>)>>,
+    workers: Vec<JoinHandle<()>>,
+    writer: Option<JoinHandle<io::Result<(W, u64)>>>,
+}
+
+impl<W: Write + Send + 'static> ParallelCompressor<W> {
+    /// Compresses with `codec` on `threads` threads, in blocks of
+    /// `block_size` bytes.
+    pub fn new(out: W, codec: Codec, threads: usize, block_size: usize) -> Self {
+        let threads = threads.max(1);
+        let (tx, rx) = bounded::<(u64, Vec<u8>)>(threads * 2);
+        let (done_tx, done_rx) = bounded::<(u64, io::Result<Vec<u8>>)>(threads * 2);
+        let workers = (0..threads)
+            .map(|_| {
+                let rx = rx.clone();
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || {
+                    for (seq, block) in rx {
+                        if done_tx.send((seq, codec.compress(&block))).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(done_tx);
+        let writer = std::thread::spawn(move || {
+            let mut out = out;
+            let mut pending = BTreeMap::new();
+            let mut next = 0u64;
+            let mut written = 0u64;
+            for (seq, frame) in done_rx {
+                pending.insert(seq, frame?);
+                while let Some(f) = pending.remove(&next) {
+                    out.write_all(&f)?;
+                    written += f.len() as u64;
+                    next += 1;
+                }
+            }
+            out.flush()?;
+            Ok((out, written))
+        });
+        ParallelCompressor {
+            block: Vec::with_capacity(block_size),
+            block_size,
+            seq: 0,
+            tx: Some(tx),
+            workers,
+            writer: Some(writer),
+        }
+    }
+
+    fn send_block(&mut self) -> io::Result<()> {
+        let block = std::mem::replace(&mut self.block, Vec::with_capacity(self.block_size));
+        let tx = self
+            .tx
+            .as_ref()
+            .ok_or_else(|| io::Error::other("compressor finished"))?;
+        if tx.send((self.seq, block)).is_err() {
+            // The writer stopped: its error says why.
+            return Err(self
+                .stop()
+                .err()
+                .unwrap_or_else(|| io::Error::other("compressed output stopped")));
+        }
+        self.seq += 1;
+        Ok(())
+    }
+
+    fn stop(&mut self) -> io::Result<(W, u64)> {
+        self.tx = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        match self.writer.take() {
+            Some(h) => h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("compressor thread panicked"))),
+            None => Err(io::Error::other("compressor already finished")),
+        }
+    }
+
+    /// Compresses what is left, waits for every frame to be written, and
+    /// returns the sink and the compressed bytes written.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
+        if !self.block.is_empty() {
+            self.send_block()?;
+        }
+        self.stop()
+    }
+}
+
+impl<W: Write + Send + 'static> Write for ParallelCompressor<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let room = self.block_size - self.block.len();
+            let n = room.min(buf.len());
+            self.block.extend_from_slice(&buf[..n]);
+            buf = &buf[n..];
+            if self.block.len() == self.block_size {
+                self.send_block()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write + Send + 'static> Drop for ParallelCompressor<W> {
+    fn drop(&mut self) {
+        self.tx = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        if let Some(h) = self.writer.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(kind: Compression, threads: usize, block: usize) {
+        let data: Vec<u8> = (0..300_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut c =
+            ParallelCompressor::new(Vec::new(), Codec::with_default_level(kind), threads, block);
+        for piece in data.chunks(777) {
+            c.write_all(piece).unwrap();
+        }
+        let (out, n) = c.finish().unwrap();
+        assert_eq!(n as usize, out.len());
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(out));
+        let mut back = Vec::new();
+        decompress(raw, kind, Arc::new(AtomicU64::new(0)))
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == data);
+    }
+
+    #[test]
+    fn zstd_frames_round_trip() {
+        round_trip(Compression::Zstd, 3, 10_000);
+    }
+
+    #[test]
+    fn gzip_members_round_trip() {
+        round_trip(Compression::Gzip, 2, 64_000);
+    }
+
+    #[test]
+    fn corrupt_input_is_invalid_data() {
+        let mut bad = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+        bad.extend_from_slice(&[0xff; 64]);
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(bad));
+        let mut out = Vec::new();
+        let e = decompress(raw, Compression::Gzip, Arc::new(AtomicU64::new(0)))
+            .read_to_end(&mut out)
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn sniff_and_extension() {
+        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(
+            Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::sniff(b"-- MySQL dump"), Compression::None);
+        assert_eq!(
+            Compression::from_extension(std::path::Path::new("a.sql.zst")),
+            Compression::Zstd
+        );
+        assert_eq!(
+            Compression::from_extension(std::path::Path::new("a.sql.gz")),
+            Compression::Gzip
+        );
+    }
+}
