@@ -45,6 +45,8 @@ pub struct RunConfig {
     pub compress: Option<Codec>,
     /// Where to write the JSON run report.
     pub report: Option<PathBuf>,
+    /// Print no warnings.
+    pub quiet: bool,
     /// Pipeline settings.
     pub options: Options,
 }
@@ -55,6 +57,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let fingerprint = rules.as_ref().map(Rules::fingerprint).unwrap_or_default();
     if let Some(r) = rules.as_mut() {
         r.set_strict(cfg.strict);
+        r.set_quiet(cfg.quiet);
     }
     let source = Input::open(&cfg.input)?;
     let name = source.input.name().to_string();

@@ -172,10 +172,19 @@ impl Summary {
                 .or_insert_with(|| TableReport {
                     counts: TableCounts::default(),
                     columns: plan.table.columns.iter().map(|c| c.name.clone()).collect(),
-                    transforms: plan
-                        .actions
-                        .iter()
-                        .map(|a| a.as_ref().map(|t| t.name()))
+                    // A column's plain rule names it; else its first
+                    // conditional one.
+                    transforms: (0..plan.table.columns.len())
+                        .map(|i| {
+                            plan.actions[i].as_ref().map(|t| t.name()).or_else(|| {
+                                plan.blocks.iter().find_map(|b| {
+                                    b.actions
+                                        .iter()
+                                        .find(|(c, _)| *c == i)
+                                        .map(|(_, t)| t.name())
+                                })
+                            })
+                        })
                         .collect(),
                 });
             entry.counts.add(&counts);

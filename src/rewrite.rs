@@ -64,6 +64,12 @@ pub struct Scratch {
     /// The current row's values: literal, value start, literal end, value
     /// end (past any cast).
     values: Vec<(Literal, usize, usize, usize)>,
+    /// Original values of the columns conditions read: table column index
+    /// and range in `row_bytes` (`None`: NULL or absent).
+    row: Vec<(usize, Option<Range<usize>>)>,
+    row_bytes: Vec<u8>,
+    /// Which conditional blocks hold for the current row.
+    active: Vec<bool>,
 }
 
 /// Rewrites a chunk. Errors carry input offsets and line numbers.
@@ -290,12 +296,59 @@ fn emit_row(
         counts.rows_dropped += 1;
         return Ok(None);
     }
+    scratch.active.clear();
+    if !plan.reads.is_empty() {
+        // Decode what conditions and sampling read, once per row.
+        scratch.row.clear();
+        scratch.row_bytes.clear();
+        for &col in &plan.reads {
+            let range = layout
+                .columns
+                .iter()
+                .position(|&c| c == col)
+                .and_then(|pos| {
+                    let (lit, vs, lit_end, _) = scratch.values[pos];
+                    let start = scratch.row_bytes.len();
+                    lit.decode(src, (vs, lit_end), &mut scratch.row_bytes)
+                        .map(|_| start..scratch.row_bytes.len())
+                });
+            scratch.row.push((col, range));
+        }
+        let (row, bytes) = (&scratch.row, &scratch.row_bytes);
+        let value = |i: usize| -> Option<&[u8]> {
+            row.iter()
+                .find(|(c, _)| *c == i)
+                .and_then(|(_, r)| r.clone())
+                .map(|r| &bytes[r])
+        };
+        let dropped = plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
+            || plan.sample.as_ref().is_some_and(|s| {
+                let mut key = Vec::new();
+                for &k in &s.key {
+                    match value(k) {
+                        Some(v) => {
+                            key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                            key.extend_from_slice(v);
+                        }
+                        None => key.push(0xff),
+                    }
+                }
+                !s.keeps(&key)
+            });
+        if dropped {
+            counts.rows_dropped += 1;
+            return Ok(None);
+        }
+        scratch
+            .active
+            .extend(plan.blocks.iter().map(|b| b.cond.holds(&value)));
+    }
     out.extend_from_slice(&src[sep_start..row_start]);
     let mut copied = row_start;
     let mut changed = false;
     for (i, &(lit, vs, lit_end, _)) in scratch.values.iter().enumerate() {
         let col = layout.columns[i];
-        let Some(t) = &plan.actions[col] else {
+        let Some(t) = plan.action(col, &scratch.active) else {
             continue;
         };
         scratch.decoded.clear();
@@ -351,6 +404,23 @@ fn emit_row(
 /// numeric and the value is one, a string literal otherwise; COPY escaping
 /// inside COPY rows.
 fn encode(format: RowFormat, v: &[u8], ty: &ColumnType, out: &mut Vec<u8>) {
+    if *ty == ColumnType::Boolean && format != RowFormat::MySqlTuples {
+        // PostgreSQL booleans in the spelling pg_dump uses.
+        let b = match v {
+            b"1" | b"t" | b"true" | b"TRUE" => Some(true),
+            b"0" | b"f" | b"false" | b"FALSE" => Some(false),
+            _ => None,
+        };
+        if let Some(b) = b {
+            out.extend_from_slice(match (format, b) {
+                (RowFormat::CopyText, true) => b"t",
+                (RowFormat::CopyText, false) => b"f",
+                (_, true) => b"true",
+                (_, false) => b"false",
+            });
+            return;
+        }
+    }
     match format {
         RowFormat::CopyText => postgres::encode_copy(v, out),
         _ if ty.is_numeric() && is_plain_number(v) => out.extend_from_slice(v),

@@ -61,6 +61,8 @@ pub struct Column {
     pub not_null: bool,
     /// Alone under a PRIMARY KEY or UNIQUE constraint.
     pub unique: bool,
+    /// Part of the primary key.
+    pub primary_key: bool,
 }
 
 /// A declared column type, reduced to what transformers must respect.
@@ -368,6 +370,7 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
             generated,
             not_null: has("not", "null"),
             unique: has("primary", "key") || attrs.iter().any(|t| t.token.is_word("unique")),
+            primary_key: has("primary", "key"),
         });
     }
     for (primary, cols) in table_keys {
@@ -380,6 +383,7 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
             for k in &cols {
                 if let Some(c) = columns.iter_mut().find(|c| &c.name == k) {
                     c.not_null = true;
+                    c.primary_key = true;
                 }
             }
         }

@@ -171,3 +171,90 @@ fn postgres_round_trip_column_inserts() {
         round_trip("colins", &["--column-inserts"]);
     }
 }
+
+#[test]
+fn postgres_round_trip_conditional_rules() {
+    if !postgres_available() {
+        return;
+    }
+    let src = PgDb::fresh("cond_src");
+    psql_load(&src.0, &fixture("postgres/schema.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    let out = Command::new("pg_dump")
+        .args(["-U", "postgres", &src.0])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&dump, &out.stdout).unwrap();
+    let anon = dir.path().join("anon.sql");
+    run_ok(&[
+        "--rules",
+        fixture("postgres/rules-conditional.toml").to_str().unwrap(),
+        dump.to_str().unwrap(),
+        "-o",
+        anon.to_str().unwrap(),
+    ]);
+    let dst = PgDb::fresh("cond_dst");
+    psql_load(&dst.0, &anon);
+    let dropped = "amount < 0 OR note LIKE '%refund%'";
+    let want = psql(
+        &src.0,
+        &format!(
+            "SELECT id FROM public.orders WHERE NOT ({dropped}) OR ({dropped}) IS NULL ORDER BY id"
+        ),
+    );
+    let got = psql(&dst.0, "SELECT id FROM public.orders ORDER BY id");
+    assert_eq!(got, want);
+    let all = psql(&src.0, "SELECT count(*) FROM public.orders");
+    assert_ne!(
+        want.lines().count().to_string(),
+        all.trim(),
+        "the fixture must drop some rows"
+    );
+    let q = "SELECT id, data_share_consent, dob, ssn, data_redacted, balance, phone FROM public.customers ORDER BY id";
+    let a: Vec<Vec<String>> = psql(&src.0, q)
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect();
+    let b: Vec<Vec<String>> = psql(&dst.0, q)
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect();
+    let mut opted_out = 0;
+    for rb in &b {
+        let ra = a.iter().find(|r| r[0] == rb[0]).unwrap();
+        if ra[1] == "f" {
+            opted_out += 1;
+            assert_eq!(rb[2], "", "dob of an opted-out row");
+            assert!(
+                ra[3].is_empty() || rb[3] == "REDACTED_CONTENT",
+                "ssn of an opted-out row"
+            );
+            assert_eq!(rb[4], "t", "flag of an opted-out row");
+        } else {
+            assert_eq!(
+                (&ra[2], &ra[3], &ra[4]),
+                (&rb[2], &rb[3], &rb[4]),
+                "a row with consent changed"
+            );
+        }
+        let negative = ra[5].is_empty() || ra[5].starts_with('-');
+        if negative {
+            assert_eq!(rb[6], "", "phone where balance < 0 or NULL");
+        } else {
+            assert_eq!(ra[6], rb[6], "phone where balance >= 0");
+        }
+    }
+    assert!(opted_out > 0, "the fixture must have opted-out rows");
+    assert_eq!(
+        psql(&dst.0, "SELECT count(*) FROM public.sessions").trim(),
+        "0"
+    );
+    // Sampled partitions: a subset of the original rows, unchanged.
+    let ev = "SELECT id, occurred_on, kind, customer_id, detail FROM public.events ORDER BY id";
+    let (ea, eb) = (psql(&src.0, ev), psql(&dst.0, ev));
+    let ea: Vec<&str> = ea.lines().collect();
+    assert!(eb.lines().all(|l| ea.contains(&l)));
+    assert!(eb.lines().count() < ea.len());
+}

@@ -183,6 +183,7 @@ fn run(args: RunArgs) -> ExitCode {
         strict: args.strict,
         compress,
         report: args.report,
+        quiet: args.quiet,
         options,
     };
     let display = progress.map(progress::Display::start);

@@ -352,6 +352,7 @@ impl DumpSplitter {
                             generated: false,
                             not_null: false,
                             unique: false,
+                            primary_key: false,
                         })
                         .collect(),
                     partition_of: None,

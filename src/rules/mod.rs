@@ -5,6 +5,7 @@
 //! is then bound to the rules that name it, producing a [`TablePlan`]
 //! indexed by column position. Nothing here knows dump syntax.
 
+pub mod cond;
 pub mod transform;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use serde::Deserialize;
 use crate::error::{display_path, Error, Result};
 use crate::schema::{Column, ColumnType, Table};
 use crate::sql::QualifiedName;
-use transform::{Alphabet, Fixed, Generated, Hash, Keep, Null, Prf, Transform};
+use transform::{Alphabet, Fixed, Generated, Hash, Keep, Null, Prf, SetLiteral, Transform};
 
 /// The environment variable the secret is read from by default.
 pub const DEFAULT_SECRET_ENV: &str = "DUMPMASK_SECRET";
@@ -51,11 +52,23 @@ struct OptionsSpec {
 struct TableSpec {
     #[serde(default)]
     columns: BTreeMap<String, toml::Value>,
-    drop_when: Option<toml::Value>,
+    drop_when: Option<String>,
     sample_percent: Option<toml::Value>,
     #[serde(default)]
     truncate: bool,
-    when: Option<toml::Value>,
+    #[serde(default)]
+    when: Vec<WhenSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhenSpec {
+    #[serde(rename = "if")]
+    condition: String,
+    #[serde(default)]
+    columns: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
 }
 
 /// A column's transformer as written in the rules, with its options.
@@ -77,6 +90,8 @@ pub struct TransformSpec {
     pub domain: Option<String>,
     /// `json`: transformers for paths inside the value.
     pub paths: Option<toml::Value>,
+    /// Apply only to rows where this condition holds.
+    pub when: Option<String>,
 }
 
 /// Which tables a rules entry applies to.
@@ -180,6 +195,17 @@ struct ColumnRule {
     spec: TransformSpec,
 }
 
+/// Rules that hold only where a condition does: a `[[tables.T.when]]`
+/// block, or a column rule with its own `when`.
+#[derive(Debug)]
+struct BlockRule {
+    cond: cond::Cond,
+    span: Range<usize>,
+    columns: Vec<ColumnRule>,
+    /// `set = { col = literal }`.
+    set: Vec<(String, Vec<u8>)>,
+}
+
 #[derive(Debug)]
 struct TableRule {
     key: String,
@@ -187,9 +213,41 @@ struct TableRule {
     pattern: TablePattern,
     columns: Vec<ColumnRule>,
     truncate: bool,
+    drop_when: Option<cond::Cond>,
+    /// Keep this share of rows, in millionths.
+    sample_per_million: Option<u32>,
+    blocks: Vec<BlockRule>,
     /// Schemas of the tables this rule matched (bare names must not match
     /// in two schemas), and whether it matched at all.
     matched: Vec<Option<String>>,
+}
+
+/// What kind of problem binding found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A rule names a table or column the dump lacks, or is ambiguous.
+    UnknownName,
+    /// Strict mode: a column has no rule.
+    Uncovered,
+    /// A rule's output cannot fit its column.
+    TypeConflict,
+    /// A rule on a UNIQUE or primary key column does not promise distinct
+    /// outputs.
+    UniqueNotPromised,
+}
+
+/// A problem between the rules and the dump's schema.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    /// Its kind.
+    pub kind: ProblemKind,
+    /// The table.
+    pub table: String,
+    /// The column, where one is concerned.
+    pub column: Option<String>,
+    /// A message naming the rules file position.
+    pub message: String,
 }
 
 /// The rules, checked and ready to bind to tables.
@@ -200,6 +258,12 @@ pub struct Rules {
     strict: bool,
     prf: Option<Arc<Prf>>,
     tables: Vec<TableRule>,
+    /// Print no warnings (`--quiet`).
+    quiet: bool,
+    /// A warning about the secret, printed when binding starts.
+    secret_warning: Option<String>,
+    /// Warnings already printed (each is printed once).
+    warned: std::collections::BTreeSet<String>,
 }
 
 /// What a table's rows go through: one entry per table column, in
@@ -214,12 +278,69 @@ pub struct TablePlan {
     pub actions: Vec<Option<Arc<dyn Transform>>>,
     /// Drop every row (keep the DDL).
     pub drop_all: bool,
+    /// Drop rows where this holds.
+    pub drop_when: Option<cond::Cond<cond::BoundColumn>>,
+    /// Keep a deterministic share of rows.
+    pub sample: Option<Sample>,
+    /// Conditional rules; later blocks win over earlier ones and over
+    /// `actions` for the rows where they hold.
+    pub blocks: Vec<PlanBlock>,
+    /// Columns whose original values conditions or sampling read, sorted.
+    pub reads: Vec<usize>,
+}
+
+/// Conditional column rules, bound to a table.
+#[derive(Debug)]
+pub struct PlanBlock {
+    /// Where the rules hold.
+    pub cond: cond::Cond<cond::BoundColumn>,
+    /// Column index and its transformer for matching rows.
+    pub actions: Vec<(usize, Arc<dyn Transform>)>,
+}
+
+/// Deterministic sampling: a row is kept when a keyed hash of its key
+/// columns falls below the share.
+#[derive(Debug)]
+pub struct Sample {
+    /// Share kept, in millionths.
+    pub per_million: u32,
+    /// The primary key's columns, or every column when there is none.
+    pub key: Vec<usize>,
+    /// The keyed PRF.
+    pub prf: Arc<Prf>,
+    /// Domain separation per table.
+    pub domain: String,
+}
+
+impl Sample {
+    /// Is a row with these key values kept?
+    pub fn keeps(&self, key_values: &[u8]) -> bool {
+        let h = self.prf.derive(self.domain.as_bytes(), key_values, 0);
+        let x = u64::from_le_bytes(h[..8].try_into().unwrap_or([0; 8]));
+        x % 1_000_000 < self.per_million as u64
+    }
 }
 
 impl TablePlan {
     /// Does any row of this table need rewriting or dropping?
     pub fn is_active(&self) -> bool {
-        self.drop_all || self.actions.iter().any(Option::is_some)
+        self.drop_all
+            || self.actions.iter().any(Option::is_some)
+            || self.drop_when.is_some()
+            || self.sample.is_some()
+            || !self.blocks.is_empty()
+    }
+
+    /// The transformer for column `col` of a row, given which blocks hold.
+    pub fn action(&self, col: usize, active: &[bool]) -> Option<&Arc<dyn Transform>> {
+        for (b, block) in self.blocks.iter().enumerate().rev() {
+            if active.get(b) == Some(&true) {
+                if let Some((_, t)) = block.actions.iter().find(|(c, _)| *c == col) {
+                    return Some(t);
+                }
+            }
+        }
+        self.actions[col].as_ref()
     }
 }
 
@@ -239,6 +360,22 @@ impl Rules {
             strict: false,
             prf: None,
             tables: Vec::new(),
+            quiet: false,
+            warned: Default::default(),
+            secret_warning: None,
+        }
+    }
+
+    /// Prints no warnings.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+    }
+
+    /// Prints a warning once (never a data value: messages name tables,
+    /// columns and rules positions).
+    fn warn(&mut self, message: String) {
+        if !self.quiet && self.warned.insert(message.clone()) {
+            eprintln!("dumpmask: warning: {message}");
         }
     }
 
@@ -270,23 +407,13 @@ impl Rules {
         let mut needs_key = false;
         for (key, t) in spec.tables {
             let span = table_key_span(text, &key);
-            for (name, v) in [
-                ("drop_when", t.drop_when.is_some()),
-                ("sample_percent", t.sample_percent.is_some()),
-                ("when", t.when.is_some()),
-            ] {
-                if v {
-                    let s = column_key_span(text, span.start, name);
-                    return Err(at(
-                        Some(s),
-                        format!("`{name}` in table `{key}` is not supported by this version"),
-                        "remove it, or upgrade dumpmask",
-                    ));
-                }
-            }
-            let mut columns = Vec::new();
-            for (name, v) in t.columns {
-                let span = column_key_span(text, span.start, &name);
+            // A column rule: its transformer spec, checked now.
+            let column_rule = |name: String,
+                               v: toml::Value,
+                               from: usize,
+                               needs_key: &mut bool|
+             -> Result<ColumnRule> {
+                let span = column_key_span(text, from, &name);
                 let spec = transform_spec(v).map_err(|m| {
                     at(
                         Some(span.clone()),
@@ -294,9 +421,8 @@ impl Rules {
                         "a column takes a transformer name (\"keep\", \"null\", \"hash\") or a table like { transform = \"fixed\", value = \"X\" }",
                     )
                 })?;
+                *needs_key |= is_keyed(&spec.transform);
                 // Build once without a column to check the options now.
-                let keyed = is_keyed(&spec.transform);
-                needs_key |= keyed;
                 let probe_prf = Arc::new(Prf::new(b"probe"));
                 build_transform(&spec, None, Some(&probe_prf)).map_err(|m| {
                     at(
@@ -305,7 +431,104 @@ impl Rules {
                         "",
                     )
                 })?;
-                columns.push(ColumnRule { name, span, spec });
+                Ok(ColumnRule { name, span, spec })
+            };
+            let condition = |src: &str, span: &Range<usize>, what: &str| -> Result<cond::Cond> {
+                cond::parse(src).map_err(|e| {
+                    at(
+                        Some(span.clone()),
+                        format!("{what} of table `{key}`: {} at character {} of the condition", e.what, e.at + 1),
+                        "conditions are SQL: col = 'x' AND other < 10, IN (..), IS NULL, LIKE, NOT, parentheses",
+                    )
+                })
+            };
+            let mut columns = Vec::new();
+            let mut blocks = Vec::new();
+            for (name, v) in t.columns {
+                let mut rule = column_rule(name, v, span.start, &mut needs_key)?;
+                match rule.spec.when.take() {
+                    Some(w) => {
+                        let c = condition(
+                            &w,
+                            &rule.span,
+                            &format!("`when` of column `{}`", rule.name),
+                        )?;
+                        blocks.push(BlockRule {
+                            cond: c,
+                            span: rule.span.clone(),
+                            columns: vec![rule],
+                            set: Vec::new(),
+                        });
+                    }
+                    None => columns.push(rule),
+                }
+            }
+            let drop_when = match &t.drop_when {
+                Some(d) => Some(condition(
+                    d,
+                    &column_key_span(text, span.start, "drop_when"),
+                    "`drop_when`",
+                )?),
+                None => None,
+            };
+            let sample_per_million = match &t.sample_percent {
+                None => None,
+                Some(v) => {
+                    let pct = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+                    match pct {
+                        Some(p) if (0.0..=100.0).contains(&p) => {
+                            needs_key = true;
+                            Some((p * 10_000.0).round() as u32)
+                        }
+                        _ => {
+                            return Err(at(
+                                Some(column_key_span(text, span.start, "sample_percent")),
+                                format!(
+                                "`sample_percent` of table `{key}` must be a number from 0 to 100"
+                            ),
+                                "",
+                            ))
+                        }
+                    }
+                }
+            };
+            let mut search_from = span.start;
+            for w in t.when {
+                let if_span = text[search_from..]
+                    .find("if")
+                    .map(|i| search_from + i)
+                    .map_or(span.clone(), |i| i..i);
+                search_from = if_span.start + 1;
+                let c = condition(&w.condition, &if_span, "`when`")?;
+                let mut cols = Vec::new();
+                for (name, v) in w.columns {
+                    let rule = column_rule(name, v, if_span.start, &mut needs_key)?;
+                    if rule.spec.when.is_some() {
+                        return Err(at(
+                            Some(rule.span),
+                            "a rule inside a `when` block takes no `when` of its own".into(),
+                            "",
+                        ));
+                    }
+                    cols.push(rule);
+                }
+                let mut set = Vec::new();
+                for (name, v) in w.set {
+                    let lit = literal_bytes(&v).map_err(|m| {
+                        at(
+                            Some(column_key_span(text, if_span.start, &name)),
+                            format!("`set` of column `{name}`: {m}"),
+                            "",
+                        )
+                    })?;
+                    set.push((name, lit));
+                }
+                blocks.push(BlockRule {
+                    cond: c,
+                    span: if_span,
+                    columns: cols,
+                    set,
+                });
             }
             tables.push(TableRule {
                 pattern: TablePattern::parse(&key),
@@ -313,9 +536,13 @@ impl Rules {
                 span,
                 columns,
                 truncate: t.truncate,
+                drop_when,
+                sample_per_million,
+                blocks,
                 matched: Vec::new(),
             });
         }
+        let mut secret_warning = None;
         let prf = if needs_key {
             let (secret, what) = read_secret(spec.secret.as_ref(), base)
                 .map_err(|m| {
@@ -326,10 +553,10 @@ impl Rules {
                     )
                 })?;
             if secret.len() < 16 {
-                eprintln!(
-                    "dumpmask: warning: the secret from {what} is {} bytes; use at least 16 random bytes",
+                secret_warning = Some(format!(
+                    "the secret from {what} is {} bytes; use at least 16 random bytes",
                     secret.len()
-                );
+                ));
             }
             Some(Arc::new(Prf::new(&secret)))
         } else {
@@ -341,6 +568,9 @@ impl Rules {
             strict: spec.options.strict,
             prf,
             tables,
+            quiet: false,
+            warned: Default::default(),
+            secret_warning,
         })
     }
 
@@ -363,8 +593,31 @@ impl Rules {
     }
 
     /// Binds the rules to a table the dump declares. `None` when no rule
-    /// touches the table (its bytes pass through untouched).
+    /// touches the table (its bytes pass through untouched). Any problem
+    /// but a missing uniqueness promise is an error.
     pub fn bind(&mut self, table: &Table) -> Result<Option<Arc<TablePlan>>> {
+        let (plan, problems) = self.bind_checked(table);
+        let mut errors = Vec::new();
+        for p in problems {
+            if let Some(w) = self.secret_warning.take() {
+                self.warn(w);
+            }
+            if p.kind == ProblemKind::UniqueNotPromised {
+                self.warn(p.message);
+            } else {
+                errors.push(p.message);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::rules(errors.join("\n")));
+        }
+        Ok(plan)
+    }
+
+    /// Binds the rules to a table, collecting every problem instead of
+    /// stopping at the first (for `dumpmask check`).
+    pub fn bind_checked(&mut self, table: &Table) -> (Option<Arc<TablePlan>>, Vec<Problem>) {
+        let mut problems = Vec::new();
         let mut hits: Vec<(u8, usize)> = self
             .tables
             .iter()
@@ -380,40 +633,154 @@ impl Rules {
         let display = table.name.to_string();
         let mut actions: Vec<Option<Arc<dyn Transform>>> = vec![None; table.columns.len()];
         let mut drop_all = false;
+        let mut drop_when = None;
+        let mut sample = None;
+        let mut blocks = Vec::new();
+        let mut problem = |kind: ProblemKind, column: Option<&str>, message: String| {
+            problems.push(Problem {
+                kind,
+                table: display.clone(),
+                column: column.map(str::to_string),
+                message,
+            })
+        };
         for &(_, i) in &hits {
             let rule = &self.tables[i];
             drop_all |= rule.truncate;
+            let glob = matches!(rule.pattern, TablePattern::Glob(_));
+            let bind_column =
+                |c: &ColumnRule, problem: &mut dyn FnMut(ProblemKind, Option<&str>, String)| {
+                    let Some(idx) = table.column_index(&c.name) else {
+                        if !glob {
+                            let have: Vec<&str> =
+                                table.columns.iter().map(|c| c.name.as_str()).collect();
+                            problem(
+                            ProblemKind::UnknownName,
+                            Some(&c.name),
+                            format!(
+                                "{}: rule for column `{}` of `{}`, but table {display} has no such column; it has: {}",
+                                self.span_loc(&c.span),
+                                c.name,
+                                rule.key,
+                                have.join(", ")
+                            ),
+                        );
+                        }
+                        return None;
+                    };
+                    let col = &table.columns[idx];
+                    if col.generated {
+                        problem(
+                        ProblemKind::TypeConflict,
+                        Some(&col.name),
+                        format!(
+                            "{}: column `{}` of table {display} is generated from other columns and has no dumped values; rule the columns it is computed from",
+                            self.span_loc(&c.span),
+                            col.name
+                        ),
+                    );
+                        return None;
+                    }
+                    match build_transform(&c.spec, Some(col), self.prf.as_ref()) {
+                        Ok(t) => {
+                            if col.unique && !c.spec.unique && !matches!(t.name(), "keep" | "null")
+                            {
+                                problem(
+                                ProblemKind::UniqueNotPromised,
+                                Some(&col.name),
+                                format!(
+                                    "{}: column {display}.{} is UNIQUE or a primary key, and `{}` does not promise distinct outputs (add unique = true with a transformer that can keep it)",
+                                    self.span_loc(&c.span),
+                                    col.name,
+                                    t.name()
+                                ),
+                            );
+                            }
+                            Some((idx, t))
+                        }
+                        Err(m) => {
+                            problem(
+                                ProblemKind::TypeConflict,
+                                Some(&col.name),
+                                format!(
+                                    "{}: column {display}.{}: {m}",
+                                    self.span_loc(&c.span),
+                                    col.name
+                                ),
+                            );
+                            None
+                        }
+                    }
+                };
             for c in &rule.columns {
-                let Some(idx) = table.column_index(&c.name) else {
-                    if matches!(rule.pattern, TablePattern::Glob(_)) {
+                if let Some((idx, t)) = bind_column(c, &mut problem) {
+                    actions[idx] = Some(t);
+                }
+            }
+            for b in &rule.blocks {
+                let cond = match b.cond.bind(table) {
+                    Ok(c) => c,
+                    Err(m) => {
+                        problem(
+                            ProblemKind::UnknownName,
+                            None,
+                            format!("{}: {m}", self.span_loc(&b.span)),
+                        );
                         continue;
                     }
-                    let have: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-                    return Err(Error::rules(format!(
-                        "{}: rule for column `{}` of `{}`, but table {display} has no such column; it has: {}",
-                        self.span_loc(&c.span),
-                        c.name,
-                        rule.key,
-                        have.join(", ")
-                    )));
                 };
-                let col = &table.columns[idx];
-                if col.generated {
-                    return Err(Error::rules(format!(
-                        "{}: column `{}` of table {display} is generated from other columns and has no dumped values; rule the columns it is computed from",
-                        self.span_loc(&c.span),
-                        col.name
-                    )));
+                let mut acts: Vec<(usize, Arc<dyn Transform>)> = b
+                    .columns
+                    .iter()
+                    .filter_map(|c| bind_column(c, &mut problem))
+                    .collect();
+                for (name, lit) in &b.set {
+                    match table.column_index(name) {
+                        Some(idx) => acts.push((idx, Arc::new(SetLiteral { value: lit.clone() }))),
+                        None => problem(
+                            ProblemKind::UnknownName,
+                            Some(name),
+                            format!(
+                                "{}: `set` names column `{name}`, which table {display} lacks",
+                                self.span_loc(&b.span)
+                            ),
+                        ),
+                    }
                 }
-                let t = build_transform(&c.spec, Some(col), self.prf.as_ref()).map_err(|m| {
-                    Error::rules(format!(
-                        "{}: column {}.{}: {m}",
-                        self.span_loc(&c.span),
-                        display,
-                        col.name
-                    ))
-                })?;
-                actions[idx] = Some(t);
+                blocks.push(PlanBlock {
+                    cond,
+                    actions: acts,
+                });
+            }
+            if let Some(d) = &rule.drop_when {
+                match d.bind(table) {
+                    Ok(c) => drop_when = Some(c),
+                    Err(m) => problem(
+                        ProblemKind::UnknownName,
+                        None,
+                        format!("{}: {m}", self.span_loc(&rule.span)),
+                    ),
+                }
+            }
+            if let (Some(per_million), Some(prf)) = (rule.sample_per_million, &self.prf) {
+                let pk: Vec<usize> = table
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.primary_key)
+                    .map(|(i, _)| i)
+                    .collect();
+                let key = if pk.is_empty() {
+                    table.data_columns().map(|(i, _)| i).collect()
+                } else {
+                    pk
+                };
+                sample = Some(Sample {
+                    per_million,
+                    key,
+                    prf: prf.clone(),
+                    domain: format!("sample\0{display}"),
+                });
             }
         }
         for &(_, i) in &hits {
@@ -422,18 +789,23 @@ impl Rules {
             if let TablePattern::Bare(_) = rule.pattern {
                 let schema = table.name.schema.clone();
                 if !rule.matched.is_empty() && !rule.matched.contains(&schema) {
-                    return Err(Error::rules(format!(
-                        "{loc}: table rule `{}` matches tables in more than one schema ({} and {display}); name it as \"schema.table\"",
-                        rule.key,
-                        rule.matched
-                            .iter()
-                            .map(|s| match s {
-                                Some(s) => format!("{s}.{}", table.name.name),
-                                None => table.name.name.clone(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
+                    let others: Vec<String> = rule
+                        .matched
+                        .iter()
+                        .map(|s| match s {
+                            Some(s) => format!("{s}.{}", table.name.name),
+                            None => table.name.name.clone(),
+                        })
+                        .collect();
+                    problem(
+                        ProblemKind::UnknownName,
+                        None,
+                        format!(
+                            "{loc}: table rule `{}` matches tables in more than one schema ({} and {display}); name it as \"schema.table\"",
+                            rule.key,
+                            others.join(", ")
+                        ),
+                    );
                 }
             }
             rule.matched.push(table.name.schema.clone());
@@ -445,10 +817,14 @@ impl Rules {
                 .map(|(_, c)| format!("{display}.{}", c.name))
                 .collect();
             if !uncovered.is_empty() {
-                return Err(Error::rules(format!(
-                    "strict mode: columns without a rule (add a transformer or \"keep\"): {}",
-                    uncovered.join(", ")
-                )));
+                problem(
+                    ProblemKind::Uncovered,
+                    None,
+                    format!(
+                        "strict mode: columns without a rule (add a transformer or \"keep\"): {}",
+                        uncovered.join(", ")
+                    ),
+                );
             }
         }
         // `keep` rules are coverage only: drop them from the plan so an
@@ -458,21 +834,37 @@ impl Rules {
                 *a = None;
             }
         }
+        let mut reads = Vec::new();
+        if let Some(d) = &drop_when {
+            d.columns_read(&mut reads);
+        }
+        for b in &blocks {
+            b.cond.columns_read(&mut reads);
+        }
+        if let Some(s) = &sample {
+            reads.extend_from_slice(&s.key);
+        }
+        reads.sort_unstable();
+        reads.dedup();
         let mut plan = TablePlan {
             table: table.clone(),
             display,
             actions,
             drop_all,
+            drop_when,
+            sample,
+            blocks,
+            reads,
         };
         if !plan.is_active() {
-            return Ok(None);
+            return (None, problems);
         }
         for (i, c) in table.columns.iter().enumerate() {
             if c.generated {
                 plan.actions[i] = Some(Arc::new(Generated));
             }
         }
-        Ok(Some(Arc::new(plan)))
+        (Some(Arc::new(plan)), problems)
     }
 
     /// Does any table rule name a table of this name?
@@ -582,6 +974,7 @@ fn transform_spec(v: toml::Value) -> Result<TransformSpec, String> {
             alphabet: None,
             domain: None,
             paths: None,
+            when: None,
         }),
         toml::Value::Table(_) => v
             .try_into::<TransformSpec>()
@@ -688,16 +1081,7 @@ pub fn build_transform(
         }
         "fixed" => {
             let value = match &spec.value {
-                Some(toml::Value::String(s)) => s.clone().into_bytes(),
-                Some(toml::Value::Integer(i)) => i.to_string().into_bytes(),
-                Some(toml::Value::Float(f)) => f.to_string().into_bytes(),
-                Some(toml::Value::Boolean(b)) => (if *b { "1" } else { "0" }).as_bytes().to_vec(),
-                Some(other) => {
-                    return Err(format!(
-                        "`value` must be a string, number or boolean, not a {}",
-                        other.type_str()
-                    ))
-                }
+                Some(v) => literal_bytes(v).map_err(|m| format!("`value` {m}"))?,
                 None => return Err("`fixed` needs a `value`".into()),
             };
             if let Some(ty) = ty {
@@ -765,6 +1149,22 @@ pub fn build_transform(
     })
 }
 
+/// A TOML scalar as the bytes of a SQL value.
+fn literal_bytes(v: &toml::Value) -> Result<Vec<u8>, String> {
+    Ok(match v {
+        toml::Value::String(s) => s.clone().into_bytes(),
+        toml::Value::Integer(i) => i.to_string().into_bytes(),
+        toml::Value::Float(f) => f.to_string().into_bytes(),
+        toml::Value::Boolean(b) => (if *b { "1" } else { "0" }).as_bytes().to_vec(),
+        other => {
+            return Err(format!(
+                "must be a string, number or boolean, not a {}",
+                other.type_str()
+            ))
+        }
+    })
+}
+
 /// Checks that a fixed literal is valid for the column type.
 fn fixed_fits(value: &[u8], ty: &ColumnType) -> Result<(), String> {
     let text = std::str::from_utf8(value).map_err(|_| "`value` is not UTF-8".to_string())?;
@@ -822,6 +1222,7 @@ mod tests {
                     generated: false,
                     not_null: false,
                     unique: false,
+                    primary_key: false,
                 })
                 .collect(),
             partition_of: None,
@@ -938,6 +1339,32 @@ mod tests {
             .bind(&table("t", &[("a", text(3)), ("b", text(3))]))
             .unwrap_err();
         assert!(e.to_string().contains("t.b"), "{e}");
+    }
+
+    #[test]
+    fn sampling_keeps_the_share_asked_for() {
+        let s = Sample {
+            per_million: 100_000,
+            key: vec![0],
+            prf: Arc::new(Prf::new(b"k")),
+            domain: "sample".into(),
+        };
+        let kept = (0..100_000u32)
+            .filter(|i| s.keeps(&i.to_le_bytes()))
+            .count();
+        assert!((9_000..11_000).contains(&kept), "{kept}");
+        // The same key is always decided the same way.
+        assert_eq!(s.keeps(b"42"), s.keeps(b"42"));
+    }
+
+    #[test]
+    fn conditions_in_rules_point_at_the_line() {
+        let src = "[tables.t]\ndrop_when = \"a = \"\n";
+        let e = Rules::parse(src, "r.toml", None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("r.toml:2:1:") && e.contains("drop_when"),
+            "{e}"
+        );
     }
 
     #[test]

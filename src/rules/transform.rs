@@ -82,6 +82,24 @@ impl Transform for Generated {
     }
 }
 
+/// `set` in a `when` block: the column gets the literal, whatever it held
+/// (NULL included).
+#[derive(Debug)]
+pub struct SetLiteral {
+    /// The literal's bytes.
+    pub value: Vec<u8>,
+}
+
+impl Transform for SetLiteral {
+    fn apply(&self, _: Option<&[u8]>, out: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+        out.extend_from_slice(&self.value);
+        Ok(Outcome::Value)
+    }
+    fn name(&self) -> &'static str {
+        "set"
+    }
+}
+
 /// `fixed`: every non-NULL value becomes the same literal. NULL stays NULL
 /// (a NULL holds no personal data, and turning it into a value would change
 /// what the row says).
