@@ -176,3 +176,66 @@ impl<W: Write> Write for CountingWriter<W> {
         self.inner.flush()
     }
 }
+
+/// What `dumpmask check` needs.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    /// Input path, or `-` for standard input.
+    pub input: String,
+    /// The rules file.
+    pub rules: PathBuf,
+    /// The dump's dialect; `None` to detect it.
+    pub dialect: Option<Dialect>,
+    /// Require a rule for every column.
+    pub strict: bool,
+}
+
+/// What `dumpmask check` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    /// No problem at all.
+    pub ok: bool,
+    /// Tables the dump declares.
+    pub tables: usize,
+    /// Every problem between the rules and the dump's schema.
+    pub problems: Vec<rules::Problem>,
+}
+
+/// Validates a rules file against a dump's schema without writing output:
+/// unknown names, uncovered columns (strict), type conflicts, and rules on
+/// UNIQUE or primary key columns that do not promise distinct outputs.
+/// Errors are for what stops the check itself (unreadable dump or rules).
+pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
+    let mut rules = Some(Rules::load(&cfg.rules)?);
+    if let Some(r) = rules.as_mut() {
+        r.set_strict(cfg.strict);
+        r.set_quiet(true);
+        r.collect_problems();
+    }
+    let source = Input::open(&cfg.input)?;
+    let name = source.input.name().to_string();
+    let opts = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    let forced = cfg.dialect;
+    let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
+        let dialect = forced.or_else(|| Dialect::detect(head)).ok_or_else(|| {
+            Error::input(
+                0,
+                "cannot tell the dump's dialect from its header; pass --dialect",
+            )
+            .in_file(name.clone())
+        })?;
+        let rules = rules.take().unwrap_or_else(Rules::empty);
+        Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
+    };
+    let fed = pipeline::feed(source.input, &opts, &mut make, &mut |_| Ok(true))?;
+    let mut splitter = fed.splitter;
+    let problems = splitter.problems();
+    Ok(CheckReport {
+        ok: problems.is_empty(),
+        tables: fed.tables,
+        problems,
+    })
+}

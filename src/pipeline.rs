@@ -147,15 +147,25 @@ impl<W: Write> DumpWriter<W> {
     }
 }
 
+/// What feeding the whole input found.
+pub struct Fed {
+    /// Bytes read (decompressed).
+    pub bytes_in: u64,
+    /// Tables the dump declared.
+    pub tables: usize,
+    /// The splitter, for what it learned (schema, problems).
+    pub splitter: Box<dyn Splitter>,
+}
+
 /// Feeds the input through the splitter, handing each chunk to `emit`.
 /// `make` builds the splitter from the input's first bytes (to detect the
-/// dialect). Returns the bytes read and the number of tables seen.
-fn feed(
+/// dialect).
+pub fn feed(
     input: Input,
     opts: &Options,
     make: &mut MakeSplitter,
     emit: &mut dyn FnMut(Chunk) -> Result<bool>,
-) -> Result<(u64, usize)> {
+) -> Result<Fed> {
     let interrupt = opts.interrupt.clone();
     let emit = &mut |chunk: Chunk| -> Result<bool> {
         if interrupt
@@ -203,7 +213,11 @@ fn feed(
                 }
             }
             let tables = splitter.finish().map_err(|e| e.in_file(name.clone()))?;
-            Ok((w.len() as u64, tables.len()))
+            Ok(Fed {
+                bytes_in: w.len() as u64,
+                tables: tables.len(),
+                splitter,
+            })
         }
         Input::Stream { mut reader, .. } => {
             let mut carry: Vec<u8> = Vec::new();
@@ -266,7 +280,15 @@ fn feed(
                 }
                 if done {
                     let tables = s.finish().map_err(|e| e.in_file(name.clone()))?;
-                    return Ok((base + data.len() as u64, tables.len()));
+                    let tables = tables.len();
+                    let Some(splitter) = splitter else {
+                        return Err(Error::input(0, "internal: no splitter"));
+                    };
+                    return Ok(Fed {
+                        bytes_in: base + data.len() as u64,
+                        tables,
+                        splitter,
+                    });
                 }
                 base_line += memchr::memchr_iter(b'\n', &data[..pos]).count() as u64;
                 base += pos as u64;
@@ -329,7 +351,9 @@ fn run_sequential<W: Write>(
     let mut writer = DumpWriter::new(out, opts.progress.clone());
     let mut summary = Summary::default();
     let mut scratch = Scratch::default();
-    let (bytes_in, tables) = feed(input, opts, make, &mut |chunk| {
+    let Fed {
+        bytes_in, tables, ..
+    } = feed(input, opts, make, &mut |chunk| {
         let c = rewrite_chunk(chunk, &mut scratch)?;
         writer.write(&c)?;
         summary.merge(c.counts);
@@ -415,7 +439,12 @@ fn run_parallel<W: Write + Send>(
         match (fed, written) {
             (_, Err(e)) => Err(e),
             (Err(e), Ok(_)) => Err(e),
-            (Ok((bytes_in, tables)), Ok((mut summary, w))) => {
+            (
+                Ok(Fed {
+                    bytes_in, tables, ..
+                }),
+                Ok((mut summary, w)),
+            ) => {
                 summary.bytes_in = bytes_in;
                 summary.tables_seen = tables;
                 Ok((summary, w))

@@ -40,6 +40,32 @@ struct Cli {
 enum Command {
     /// Rewrite a dump according to a rules file.
     Run(RunArgs),
+    /// Validate a rules file against a dump's schema; write nothing.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The dump to read: a file path, or `-` for standard input.
+    input: String,
+    /// The rules file (TOML).
+    #[arg(long, short = 'r')]
+    rules: PathBuf,
+    /// The dump's dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
+    /// Every column of every table with data must have a rule.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -127,7 +153,65 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
     }
+}
+
+fn dialect(d: DialectArg) -> Option<Dialect> {
+    match d {
+        DialectArg::Auto => None,
+        DialectArg::Mysql => Some(Dialect::MySql),
+        DialectArg::Postgres => Some(Dialect::Postgres),
+    }
+}
+
+/// Maps a library error to its exit code, printing it unless it is a
+/// closed pipe.
+fn fail(e: dumpmask::Error) -> ExitCode {
+    let code = match e.kind() {
+        ErrorKind::Input => exit::INPUT,
+        ErrorKind::Rules => exit::USAGE_OR_RULES,
+        ErrorKind::Io => exit::IO,
+        ErrorKind::Interrupted => exit::INTERRUPTED,
+        ErrorKind::BrokenPipe => return ExitCode::from(exit::BROKEN_PIPE),
+        _ => 1,
+    };
+    eprintln!("dumpmask: error: {e}");
+    ExitCode::from(code)
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let cfg = dumpmask::CheckConfig {
+        input: args.input,
+        rules: args.rules,
+        dialect: dialect(args.dialect),
+        strict: args.strict,
+    };
+    let report = match dumpmask::check(&cfg) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    match args.format {
+        FormatArg::Json => {
+            let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+            println!("{text}");
+        }
+        FormatArg::Text => {
+            for p in &report.problems {
+                println!("{}", p.message);
+            }
+            if report.ok {
+                println!("ok: the rules fit the dump's {} tables", report.tables);
+            } else {
+                println!("{} problem(s)", report.problems.len());
+            }
+        }
+    }
+    ExitCode::from(if report.ok {
+        exit::OK
+    } else {
+        exit::USAGE_OR_RULES
+    })
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -175,11 +259,7 @@ fn run(args: RunArgs) -> ExitCode {
         input: args.input,
         output: args.output,
         rules: args.rules,
-        dialect: match args.dialect {
-            DialectArg::Auto => None,
-            DialectArg::Mysql => Some(Dialect::MySql),
-            DialectArg::Postgres => Some(Dialect::Postgres),
-        },
+        dialect: dialect(args.dialect),
         strict: args.strict,
         compress,
         report: args.report,
@@ -196,18 +276,7 @@ fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::from(exit::OK)
         }
-        Err(e) => {
-            let code = match e.kind() {
-                ErrorKind::Input => exit::INPUT,
-                ErrorKind::Rules => exit::USAGE_OR_RULES,
-                ErrorKind::Io => exit::IO,
-                ErrorKind::Interrupted => exit::INTERRUPTED,
-                ErrorKind::BrokenPipe => return ExitCode::from(exit::BROKEN_PIPE),
-                _ => 1,
-            };
-            eprintln!("dumpmask: error: {e}");
-            ExitCode::from(code)
-        }
+        Err(e) => fail(e),
     }
 }
 

@@ -268,4 +268,10 @@ pub trait Splitter: Send {
     /// At the end of input: checks what can only be checked then (every
     /// rule matched a table) and returns the tables seen.
     fn finish(&mut self) -> Result<Vec<QualifiedName>>;
+
+    /// Problems collected between the rules and the schema (`check`).
+    fn problems(&mut self) -> Vec<crate::rules::Problem>;
+
+    /// The tables declared so far with their column counts.
+    fn schema(&self) -> Vec<crate::schema::Table>;
 }

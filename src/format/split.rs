@@ -146,8 +146,10 @@ impl DumpSplitter {
             }
             Skip::Unterminated(_) => return Ok(Stmt::Incomplete),
         };
-        if self.dialect == Dialect::MySql {
-            self.note_mysql_header(&w[pos..k]);
+        if self.dialect == Dialect::MySql && base + pos as u64 == 0 {
+            // The header comments may sit inside the first "statement"
+            // (after mariadb-dump's unterminated sandbox line).
+            self.note_mysql_header(&w[..w.len().min(8192)]);
         }
         // Client commands end at the line's end: MySQL `DELIMITER ;;`,
         // psql `\connect`, `\restrict KEY`.
@@ -219,7 +221,7 @@ impl DumpSplitter {
         if starts_with_word(text, b"create") {
             self.create(text, base + k as u64)?;
         } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"alter") {
-            self.attach_partition(text)?;
+            self.alter_table(text)?;
         } else if self.dialect == Dialect::MySql && starts_with_word(text, b"use") {
             let toks = sql::tokenize(text, lx).unwrap_or_default();
             if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
@@ -274,8 +276,9 @@ impl DumpSplitter {
     }
 
     /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...`: the child's
-    /// rows fall under the parent's rules too.
-    fn attach_partition(&mut self, text: &[u8]) -> Result<()> {
+    /// rows fall under the parent's rules too. `ALTER TABLE t ADD
+    /// CONSTRAINT ... UNIQUE|PRIMARY KEY (..)`: the column is unique.
+    fn alter_table(&mut self, text: &[u8]) -> Result<()> {
         let toks = sql::tokenize(text, self.dialect.lexical()).unwrap_or_default();
         let mut i = 2;
         if toks.get(i).is_some_and(|t| t.token.is_word("only")) {
@@ -284,6 +287,27 @@ impl DumpSplitter {
         let Some(parent) = QualifiedName::parse(&toks, &mut i) else {
             return Ok(());
         };
+        if toks.get(i).is_some_and(|t| t.token.is_word("add")) {
+            // `ADD CONSTRAINT c UNIQUE (a)` / `PRIMARY KEY (a)` after the
+            // data (pg_dump's post-data): learn it, and check the rules
+            // again for a uniqueness promise.
+            if let Some((primary, cols)) = schema::key_columns(&toks[i..]) {
+                let name = self.resolve(&parent);
+                if let Some((table, _)) = self.tables.get_mut(&name) {
+                    for c in &cols {
+                        if let Some(idx) = table.column_index(c) {
+                            let col = &mut table.columns[idx];
+                            col.unique |= cols.len() == 1;
+                            col.primary_key |= primary;
+                            col.not_null |= primary;
+                        }
+                    }
+                    let table = table.clone();
+                    self.rules.recheck_unique(&table);
+                }
+            }
+            return Ok(());
+        }
         if !(toks.get(i).is_some_and(|t| t.token.is_word("attach"))
             && toks
                 .get(i + 1)
@@ -742,6 +766,16 @@ impl Splitter for DumpSplitter {
             return Ok(Split::NeedMore);
         }
         Ok(Split::Pieces { pieces, end: pos })
+    }
+
+    fn problems(&mut self) -> Vec<crate::rules::Problem> {
+        self.rules.take_problems()
+    }
+
+    fn schema(&self) -> Vec<Table> {
+        let mut t: Vec<Table> = self.tables.values().map(|(t, _)| t.clone()).collect();
+        t.sort_by_key(|t| t.name.to_string());
+        t
     }
 
     fn finish(&mut self) -> Result<Vec<QualifiedName>> {

@@ -262,6 +262,8 @@ pub struct Rules {
     quiet: bool,
     /// A warning about the secret, printed when binding starts.
     secret_warning: Option<String>,
+    /// `dumpmask check`: collect problems instead of failing on them.
+    collect: Option<Vec<Problem>>,
     /// Warnings already printed (each is printed once).
     warned: std::collections::BTreeSet<String>,
 }
@@ -363,7 +365,22 @@ impl Rules {
             quiet: false,
             warned: Default::default(),
             secret_warning: None,
+            collect: None,
         }
+    }
+
+    /// Collects problems instead of failing on the first (`check`).
+    pub fn collect_problems(&mut self) {
+        self.collect = Some(Vec::new());
+    }
+
+    /// The problems collected so far, each once.
+    pub fn take_problems(&mut self) -> Vec<Problem> {
+        let mut all = self.collect.take().unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        all.retain(|p| seen.insert(p.message.clone()));
+        self.collect = Some(Vec::new());
+        all
     }
 
     /// Prints no warnings.
@@ -571,6 +588,7 @@ impl Rules {
             quiet: false,
             warned: Default::default(),
             secret_warning,
+            collect: None,
         })
     }
 
@@ -597,6 +615,10 @@ impl Rules {
     /// but a missing uniqueness promise is an error.
     pub fn bind(&mut self, table: &Table) -> Result<Option<Arc<TablePlan>>> {
         let (plan, problems) = self.bind_checked(table);
+        if let Some(c) = self.collect.as_mut() {
+            c.extend(problems);
+            return Ok(plan);
+        }
         let mut errors = Vec::new();
         for p in problems {
             if let Some(w) = self.secret_warning.take() {
@@ -612,6 +634,27 @@ impl Rules {
             return Err(Error::rules(errors.join("\n")));
         }
         Ok(plan)
+    }
+
+    /// A table learned a UNIQUE or PRIMARY KEY constraint after its data
+    /// (PostgreSQL post-data): reports rules on it that do not promise
+    /// distinct outputs.
+    pub fn recheck_unique(&mut self, table: &Table) {
+        let matched: Vec<Vec<Option<String>>> =
+            self.tables.iter().map(|r| r.matched.clone()).collect();
+        let (_, problems) = self.bind_checked(table);
+        for (r, m) in self.tables.iter_mut().zip(matched) {
+            r.matched = m;
+        }
+        for p in problems {
+            if p.kind != ProblemKind::UniqueNotPromised {
+                continue;
+            }
+            match self.collect.as_mut() {
+                Some(c) => c.push(p),
+                None => self.warn(p.message),
+            }
+        }
     }
 
     /// Binds the rules to a table, collecting every problem instead of
@@ -873,7 +916,23 @@ impl Rules {
     }
 
     /// After the whole dump: every table rule must have matched a table.
-    pub fn check_all_matched(&self, seen: &[QualifiedName]) -> Result<()> {
+    pub fn check_all_matched(&mut self, seen: &[QualifiedName]) -> Result<()> {
+        let result = self.all_matched(seen);
+        match (result, self.collect.as_mut()) {
+            (Err(e), Some(c)) => {
+                c.push(Problem {
+                    kind: ProblemKind::UnknownName,
+                    table: String::new(),
+                    column: None,
+                    message: e.message().to_string(),
+                });
+                Ok(())
+            }
+            (r, _) => r,
+        }
+    }
+
+    fn all_matched(&self, seen: &[QualifiedName]) -> Result<()> {
         let missing: Vec<&TableRule> = self
             .tables
             .iter()
@@ -1185,6 +1244,9 @@ fn fixed_fits(value: &[u8], ty: &ColumnType) -> Result<(), String> {
             bad("a number")
         }
         ColumnType::Date if !is_date(text) => bad("a date (YYYY-MM-DD)"),
+        ColumnType::Timestamp if !text.get(..10).is_some_and(is_date) => {
+            bad("a timestamp (YYYY-MM-DD hh:mm:ss)")
+        }
         ColumnType::Enum(members) if !members.iter().any(|m| m == text) => Err(format!(
             "`fixed` value is not one of the column's ENUM members ({})",
             members.len()
