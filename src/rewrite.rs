@@ -13,7 +13,7 @@ use crate::format::{
     mysql, postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowsPiece, SharedBytes,
 };
 use crate::report::{ChunkCounts, TableCounts};
-use crate::rules::transform::Outcome;
+use crate::rules::transform::{Outcome, Row};
 use crate::schema::ColumnType;
 use crate::sql::{self, Lexical};
 
@@ -297,10 +297,11 @@ fn emit_row(
         return Ok(None);
     }
     scratch.active.clear();
+    scratch.row.clear();
+    scratch.row_bytes.clear();
     if !plan.reads.is_empty() {
-        // Decode what conditions and sampling read, once per row.
-        scratch.row.clear();
-        scratch.row_bytes.clear();
+        // Decode what conditions, sampling and templates read, once per
+        // row.
         for &col in &plan.reads {
             let range = layout
                 .columns
@@ -314,13 +315,11 @@ fn emit_row(
                 });
             scratch.row.push((col, range));
         }
-        let (row, bytes) = (&scratch.row, &scratch.row_bytes);
-        let value = |i: usize| -> Option<&[u8]> {
-            row.iter()
-                .find(|(c, _)| *c == i)
-                .and_then(|(_, r)| r.clone())
-                .map(|r| &bytes[r])
+        let row = DecodedRow {
+            cols: &scratch.row,
+            bytes: &scratch.row_bytes,
         };
+        let value = |i: usize| row.original(i);
         let dropped = plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
             || plan.sample.as_ref().is_some_and(|s| {
                 let mut key = Vec::new();
@@ -357,7 +356,11 @@ fn emit_row(
             .decode(src, (vs, lit_end), &mut scratch.decoded)
             .map(|_| scratch.decoded.as_slice());
         let was_null = input.is_none();
-        let outcome = t.apply(input, &mut scratch.produced).map_err(|e| {
+        let row = DecodedRow {
+            cols: &scratch.row,
+            bytes: &scratch.row_bytes,
+        };
+        let outcome = t.apply(input, &row, &mut scratch.produced).map_err(|e| {
             Error::input(
                 vs as u64,
                 format!("column {}: {}", plan.table.columns[col].name, e.0),
@@ -398,6 +401,22 @@ fn emit_row(
         counts.rows_rewritten += 1;
     }
     Ok(Some(row_start - sep_start))
+}
+
+/// The decoded original values of the current row that the plan reads.
+struct DecodedRow<'a> {
+    cols: &'a [(usize, Option<Range<usize>>)],
+    bytes: &'a [u8],
+}
+
+impl Row for DecodedRow<'_> {
+    fn original(&self, col: usize) -> Option<&[u8]> {
+        self.cols
+            .iter()
+            .find(|(c, _)| *c == col)
+            .and_then(|(_, r)| r.clone())
+            .map(|r| &self.bytes[r])
+    }
 }
 
 /// Writes a value for where it lands: a bare number where the column is

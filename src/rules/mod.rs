@@ -6,6 +6,9 @@
 //! indexed by column position. Nothing here knows dump syntax.
 
 pub mod cond;
+pub mod fake;
+pub mod fpe;
+pub mod library;
 pub mod transform;
 
 use std::collections::BTreeMap;
@@ -75,14 +78,14 @@ struct WhenSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransformSpec {
-    /// The transformer's name: `keep`, `null`, `fixed`, `hash`.
+    /// The transformer's name (see the README's table).
     pub transform: String,
     /// Two distinct inputs must never give the same output.
     #[serde(default)]
     pub unique: bool,
     /// `fixed`: the literal to write.
     pub value: Option<toml::Value>,
-    /// `hash`: output length in characters.
+    /// `hash`: output length; `truncate`: characters kept.
     pub length: Option<usize>,
     /// `hash`: output characters (`hex`, `alnum`, ... or a literal list).
     pub alphabet: Option<String>,
@@ -92,6 +95,59 @@ pub struct TransformSpec {
     pub paths: Option<toml::Value>,
     /// Apply only to rows where this condition holds.
     pub when: Option<String>,
+    /// `email`: keep the original domain.
+    pub keep_domain: Option<bool>,
+    /// `partial`: characters kept at the start.
+    pub keep_first: Option<usize>,
+    /// `partial`: characters kept at the end.
+    pub keep_last: Option<usize>,
+    /// `partial`: the fill character.
+    pub fill: Option<String>,
+    /// `credit_card`: keep the last four digits.
+    pub keep_last4: Option<bool>,
+    /// `ipv4`/`ipv6`: network bits kept.
+    pub keep_prefix: Option<u32>,
+    /// `date_shift`: largest shift in days.
+    pub days: Option<u32>,
+    /// `number_noise`: largest change in percent.
+    pub percent: Option<f64>,
+    /// `regex`: the pattern.
+    pub pattern: Option<String>,
+    /// `regex`: the replacement (`$1` for groups).
+    pub replacement: Option<String>,
+    /// `template`: the text, with `{column}` (rewritten value) and
+    /// `{column.original}` placeholders.
+    pub template: Option<String>,
+    /// `mask`: mask letters too (default true).
+    pub letters: Option<bool>,
+}
+
+impl TransformSpec {
+    /// A spec with only a transformer name.
+    pub fn named(name: &str) -> TransformSpec {
+        TransformSpec {
+            transform: name.to_string(),
+            unique: false,
+            value: None,
+            length: None,
+            alphabet: None,
+            domain: None,
+            paths: None,
+            when: None,
+            keep_domain: None,
+            keep_first: None,
+            keep_last: None,
+            fill: None,
+            keep_last4: None,
+            keep_prefix: None,
+            days: None,
+            percent: None,
+            pattern: None,
+            replacement: None,
+            template: None,
+            letters: None,
+        }
+    }
 }
 
 /// Which tables a rules entry applies to.
@@ -870,6 +926,72 @@ impl Rules {
                 );
             }
         }
+        // Templates read other columns of the row, original or rewritten
+        // (by those columns' own plain rules, so they match the row).
+        let mut template_reads = Vec::new();
+        for &(_, i) in &hits {
+            let rule = &self.tables[i];
+            let block_columns = rule
+                .blocks
+                .iter()
+                .enumerate()
+                .flat_map(|(b, block)| block.columns.iter().map(move |c| (Some(b), c)));
+            for (block, c) in rule.columns.iter().map(|c| (None, c)).chain(block_columns) {
+                let (Some(t), Some(idx)) =
+                    (c.spec.template.as_deref(), table.column_index(&c.name))
+                else {
+                    continue;
+                };
+                let mut parts = Vec::new();
+                for (text, col) in template_parts(t).unwrap_or_default() {
+                    if !text.is_empty() {
+                        parts.push(library::TemplatePart::Text(text));
+                    }
+                    let Some((name, original)) = col else {
+                        continue;
+                    };
+                    let Some(ref_idx) = table.column_index(&name) else {
+                        problem(
+                            ProblemKind::UnknownName,
+                            Some(&c.name),
+                            format!(
+                                "{}: template names column `{name}`, which table {display} lacks",
+                                self.span_loc(&c.span)
+                            ),
+                        );
+                        continue;
+                    };
+                    template_reads.push(ref_idx);
+                    let transform = if original || ref_idx == idx {
+                        None
+                    } else {
+                        actions[ref_idx].clone()
+                    };
+                    parts.push(library::TemplatePart::Column {
+                        index: ref_idx,
+                        transform,
+                    });
+                }
+                let max_chars = match table.columns[idx].ty {
+                    ColumnType::Text {
+                        max_chars: Some(n), ..
+                    } => Some(n as usize),
+                    _ => None,
+                };
+                let t: Arc<dyn Transform> = Arc::new(library::Template { parts, max_chars });
+                match block {
+                    None => actions[idx] = Some(t),
+                    Some(b) => {
+                        if let Some(slot) = blocks
+                            .get_mut(b)
+                            .and_then(|pb| pb.actions.iter_mut().find(|(c, _)| *c == idx))
+                        {
+                            slot.1 = t;
+                        }
+                    }
+                }
+            }
+        }
         // `keep` rules are coverage only: drop them from the plan so an
         // all-keep table is copied verbatim.
         for a in &mut actions {
@@ -887,6 +1009,7 @@ impl Rules {
         if let Some(s) = &sample {
             reads.extend_from_slice(&s.key);
         }
+        reads.extend_from_slice(&template_reads);
         reads.sort_unstable();
         reads.dedup();
         let mut plan = TablePlan {
@@ -1025,16 +1148,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 fn transform_spec(v: toml::Value) -> Result<TransformSpec, String> {
     match v {
-        toml::Value::String(name) => Ok(TransformSpec {
-            transform: name,
-            unique: false,
-            value: None,
-            length: None,
-            alphabet: None,
-            domain: None,
-            paths: None,
-            when: None,
-        }),
+        toml::Value::String(name) => Ok(TransformSpec::named(&name)),
         toml::Value::Table(_) => v
             .try_into::<TransformSpec>()
             .map_err(|e| e.message().trim().to_string()),
@@ -1045,8 +1159,12 @@ fn transform_spec(v: toml::Value) -> Result<TransformSpec, String> {
     }
 }
 
+/// Transformers that need the secret.
 fn is_keyed(name: &str) -> bool {
-    matches!(name, "hash")
+    !matches!(
+        name,
+        "keep" | "null" | "fixed" | "partial" | "truncate" | "regex" | "template"
+    )
 }
 
 /// Reads the secret: `[secret] env` (default `DUMPMASK_SECRET`) or
@@ -1093,21 +1211,39 @@ fn read_secret(
     }
 }
 
+/// Every transformer name, for messages.
+pub const TRANSFORMERS: &str = "keep, null, fixed, hash, email, first_name, last_name, full_name, username, city, street, address, company, phone, mask, partial, iban, credit_card, ipv4, ipv6, uuid, date_shift, number_noise, truncate, regex, template, json";
+
 /// Builds a transformer from its spec, for a column when one is given (to
 /// check that its output always fits the column) or without one (to check
-/// the options alone).
+/// the options alone). `template` is bound later, against the table.
 pub fn build_transform(
     spec: &TransformSpec,
     column: Option<&Column>,
     prf: Option<&Arc<Prf>>,
 ) -> Result<Arc<dyn Transform>, String> {
-    let allowed: &[&str] = match spec.transform.as_str() {
+    use library::*;
+    let name = spec.transform.as_str();
+    let allowed: &[&str] = match name {
         "keep" | "null" => &[],
         "fixed" => &["value"],
         "hash" => &["length", "alphabet", "domain"],
+        "first_name" | "last_name" | "full_name" | "username" | "city" | "street" | "address"
+        | "company" | "uuid" | "iban" | "phone" => &["domain"],
+        "email" => &["domain", "keep_domain"],
+        "mask" => &["domain", "letters"],
+        "partial" => &["keep_first", "keep_last", "fill"],
+        "credit_card" => &["domain", "keep_last4"],
+        "ipv4" | "ipv6" | "ip" => &["domain", "keep_prefix"],
+        "date_shift" => &["domain", "days"],
+        "number_noise" => &["domain", "percent"],
+        "truncate" => &["length"],
+        "regex" => &["pattern", "replacement"],
+        "template" => &["template"],
+        "json" => &["paths"],
         other => {
             return Err(format!(
-                "unknown transformer `{other}`; known: keep, null, fixed, hash"
+                "unknown transformer `{other}`; known: {TRANSFORMERS}"
             ))
         }
     };
@@ -1117,20 +1253,60 @@ pub fn build_transform(
         ("alphabet", spec.alphabet.is_some()),
         ("domain", spec.domain.is_some()),
         ("paths", spec.paths.is_some()),
+        ("keep_domain", spec.keep_domain.is_some()),
+        ("keep_first", spec.keep_first.is_some()),
+        ("keep_last", spec.keep_last.is_some()),
+        ("fill", spec.fill.is_some()),
+        ("keep_last4", spec.keep_last4.is_some()),
+        ("keep_prefix", spec.keep_prefix.is_some()),
+        ("days", spec.days.is_some()),
+        ("percent", spec.percent.is_some()),
+        ("pattern", spec.pattern.is_some()),
+        ("replacement", spec.replacement.is_some()),
+        ("template", spec.template.is_some()),
+        ("letters", spec.letters.is_some()),
     ];
     for (opt, set) in given {
         if set && !allowed.contains(&opt) {
-            return Err(format!("`{}` takes no option `{opt}`", spec.transform));
+            return Err(format!("`{name}` takes no option `{opt}`"));
         }
     }
-    if spec.unique && spec.transform != "keep" {
+    // Transformers that are bijections (format-preserving encryption) can
+    // promise distinct outputs; the others refuse rather than pretend.
+    let promises_unique = matches!(
+        name,
+        "keep" | "mask" | "phone" | "email" | "uuid" | "iban" | "ipv4" | "ipv6" | "ip"
+    ) || (name == "credit_card" && spec.keep_last4 != Some(true))
+        || (name == "ipv4" || name == "ipv6") && spec.keep_prefix.is_some();
+    if spec.unique && !promises_unique {
         return Err(format!(
-            "`{}` cannot promise distinct outputs for distinct inputs, so it refuses `unique = true`",
-            spec.transform
+            "`{name}` cannot promise distinct outputs for distinct inputs, so it refuses `unique = true` (use mask, phone, email, uuid, iban, credit_card or ipv4/ipv6)"
         ));
     }
     let ty = column.map(|c| &c.ty);
-    Ok(match spec.transform.as_str() {
+    let max_chars = match ty {
+        Some(ColumnType::Text {
+            max_chars: Some(n), ..
+        }) => Some(*n as usize),
+        _ => None,
+    };
+    let textual = |what: &str| -> Result<(), String> {
+        match ty {
+            None
+            | Some(ColumnType::Text { .. })
+            | Some(ColumnType::Other(_))
+            | Some(ColumnType::Binary { .. }) => Ok(()),
+            Some(t) => Err(format!(
+                "`{name}` writes {what}, which does not fit a column of type {t:?}"
+            )),
+        }
+    };
+    let domain = spec.domain.clone().unwrap_or_else(|| name.to_string());
+    let keyed = || -> Result<Arc<Prf>, String> {
+        prf.cloned()
+            .ok_or_else(|| format!("`{name}` needs a secret"))
+    };
+    Ok(match name {
         "keep" => Arc::new(Keep),
         "null" => {
             if column.is_some_and(|c| c.not_null) {
@@ -1172,15 +1348,8 @@ pub fn build_transform(
                 if ty.is_numeric() && !alphabet.is_digits() {
                     return Err("`hash` into a numeric column needs alphabet = \"digits\"".into());
                 }
-                if !ty.is_numeric()
-                    && !matches!(
-                        ty,
-                        ColumnType::Text { .. } | ColumnType::Binary { .. } | ColumnType::Other(_)
-                    )
-                {
-                    return Err(format!(
-                        "`hash` writes text, which does not fit a column of type {ty:?}"
-                    ));
+                if !ty.is_numeric() {
+                    textual("text")?;
                 }
             }
             let length = match (spec.length, limit) {
@@ -1194,18 +1363,272 @@ pub fn build_transform(
                 (None, Some(max)) => max.min(16),
                 (None, None) => 16,
             };
-            let Some(prf) = prf else {
-                return Err("`hash` needs a secret".into());
-            };
             Arc::new(Hash {
-                prf: prf.clone(),
+                prf: keyed()?,
                 domain: spec.domain.clone().unwrap_or_else(|| "hash".into()),
                 length,
                 alphabet,
             })
         }
+        "first_name" | "last_name" | "full_name" | "username" | "city" | "street" | "address"
+        | "company" => {
+            textual("text")?;
+            let kind = match name {
+                "first_name" => FakeKind::FirstName,
+                "last_name" => FakeKind::LastName,
+                "full_name" => FakeKind::FullName,
+                "username" => FakeKind::Username,
+                "city" => FakeKind::City,
+                "street" => FakeKind::Street,
+                "address" => FakeKind::Address,
+                _ => FakeKind::Company,
+            };
+            Arc::new(Fake {
+                prf: keyed()?,
+                domain,
+                kind,
+                max_chars,
+            })
+        }
+        "email" => {
+            textual("an e-mail address")?;
+            let unique = spec.unique;
+            if let Some(n) = max_chars.filter(|n| *n < 20 && !unique) {
+                return Err(format!("an e-mail address can never fit VARCHAR({n})"));
+            }
+            Arc::new(Email {
+                prf: keyed()?,
+                domain,
+                keep_domain: spec.keep_domain.unwrap_or(false),
+                unique,
+                max_chars,
+            })
+        }
+        "mask" | "phone" => {
+            if ty.is_some_and(|t| matches!(t, ColumnType::Integer { .. })) {
+                return Err(format!("`{name}` on an integer column could overflow it; use number_noise, hash with alphabet = \"digits\", or a text column"));
+            }
+            Arc::new(Mask {
+                prf: keyed()?,
+                domain,
+                letters: name == "mask" && spec.letters.unwrap_or(true),
+            })
+        }
+        "partial" => {
+            textual("text")?;
+            let fill = match spec.fill.as_deref() {
+                None => '*',
+                Some(f) if f.chars().count() == 1 => f.chars().next().unwrap_or('*'),
+                Some(_) => return Err("`fill` must be one character".into()),
+            };
+            Arc::new(Partial {
+                keep_first: spec.keep_first.unwrap_or(0),
+                keep_last: spec.keep_last.unwrap_or(0),
+                fill,
+            })
+        }
+        "truncate" => {
+            textual("text")?;
+            let length = spec.length.ok_or("`truncate` needs a `length`")?;
+            Arc::new(Truncate { length })
+        }
+        "uuid" => {
+            if let Some(n) = max_chars.filter(|n| *n < 36) {
+                return Err(format!("a UUID can never fit VARCHAR({n})"));
+            }
+            if !matches!(
+                ty,
+                None | Some(ColumnType::Text { .. }) | Some(ColumnType::Other(_))
+            ) {
+                textual("a UUID")?;
+            }
+            Arc::new(Uuid {
+                prf: keyed()?,
+                domain,
+            })
+        }
+        "ipv4" | "ipv6" | "ip" => {
+            if !matches!(
+                ty,
+                None | Some(ColumnType::Text { .. }) | Some(ColumnType::Other(_))
+            ) {
+                textual("an IP address")?;
+            }
+            if let Some(n) = max_chars.filter(|n| *n < 15) {
+                return Err(format!("an IP address can never fit VARCHAR({n})"));
+            }
+            Arc::new(Ip {
+                prf: keyed()?,
+                domain,
+                keep_prefix: spec.keep_prefix.unwrap_or(0),
+            })
+        }
+        "iban" => {
+            textual("an IBAN")?;
+            Arc::new(Iban {
+                prf: keyed()?,
+                domain,
+            })
+        }
+        "credit_card" => {
+            textual("a card number")?;
+            Arc::new(CreditCard {
+                prf: keyed()?,
+                domain,
+                keep_last4: spec.keep_last4.unwrap_or(false),
+            })
+        }
+        "date_shift" => {
+            if !matches!(
+                ty,
+                None | Some(ColumnType::Date)
+                    | Some(ColumnType::Timestamp)
+                    | Some(ColumnType::Text { .. })
+                    | Some(ColumnType::Other(_))
+            ) {
+                return Err(format!(
+                    "`date_shift` needs a date or timestamp column, not {:?}",
+                    ty
+                ));
+            }
+            let days = spec.days.ok_or("`date_shift` needs `days`")?;
+            Arc::new(DateShift {
+                prf: keyed()?,
+                domain,
+                days,
+            })
+        }
+        "number_noise" => {
+            let percent = spec
+                .percent
+                .filter(|p| *p >= 0.0 && *p <= 100.0)
+                .ok_or("`number_noise` needs `percent` from 0 to 100")?;
+            let max_abs = match ty {
+                Some(ColumnType::Decimal {
+                    precision: Some(p),
+                    scale,
+                }) => 10f64.powi((*p as i32) - (*scale as i32)) - 10f64.powi(-(*scale as i32)),
+                Some(ColumnType::Integer { bits, unsigned }) => {
+                    let b = if *unsigned {
+                        *bits as i32
+                    } else {
+                        *bits as i32 - 1
+                    };
+                    2f64.powi(b) - 1.0
+                }
+                None
+                | Some(ColumnType::Decimal { .. })
+                | Some(ColumnType::Float)
+                | Some(ColumnType::Other(_))
+                | Some(ColumnType::Text { .. }) => f64::MAX,
+                Some(t) => return Err(format!("`number_noise` needs a numeric column, not {t:?}")),
+            };
+            Arc::new(NumberNoise {
+                prf: keyed()?,
+                domain,
+                percent,
+                max_abs,
+            })
+        }
+        "regex" => {
+            textual("text")?;
+            let pattern = spec.pattern.as_deref().ok_or("`regex` needs a `pattern`")?;
+            let re = regex::bytes::Regex::new(pattern)
+                .map_err(|e| format!("`pattern` is not a valid regular expression: {e}"))?;
+            Arc::new(RegexReplace {
+                re,
+                replacement: spec.replacement.clone().unwrap_or_default().into_bytes(),
+            })
+        }
+        "template" => {
+            textual("text")?;
+            let t = spec
+                .template
+                .as_deref()
+                .ok_or("`template` needs a `template`")?;
+            template_parts(t)?;
+            // Bound against the table's columns in `bind`.
+            Arc::new(Template {
+                parts: Vec::new(),
+                max_chars,
+            })
+        }
+        "json" => {
+            if !matches!(
+                ty,
+                None | Some(ColumnType::Json)
+                    | Some(ColumnType::Text { .. })
+                    | Some(ColumnType::Other(_))
+            ) {
+                return Err(format!("`json` needs a JSON or text column, not {:?}", ty));
+            }
+            let Some(toml::Value::Table(paths)) = &spec.paths else {
+                return Err("`json` needs `paths = { \"$.key\" = \"transformer\" }`".into());
+            };
+            let mut built = Vec::new();
+            for (path, v) in paths {
+                let steps = parse_path(path)?;
+                let inner = transform_spec(v.clone()).map_err(|m| format!("path `{path}`: {m}"))?;
+                if matches!(inner.transform.as_str(), "json" | "template") {
+                    return Err(format!(
+                        "path `{path}`: `{}` cannot be used inside `json`",
+                        inner.transform
+                    ));
+                }
+                built.push((
+                    steps,
+                    build_transform(&inner, None, prf)
+                        .map_err(|m| format!("path `{path}`: {m}"))?,
+                ));
+            }
+            Arc::new(Json { paths: built })
+        }
         _ => unreachable!("checked above"),
     })
+}
+
+/// Literal text, then the column it is followed by (name, and whether
+/// the original value is meant), if any.
+pub type TemplateSlot = (String, Option<(String, bool)>);
+
+/// A template's text and column references: `{col}` is the column's
+/// rewritten value, `{col.original}` its original one, `{{` and `}}` are
+/// braces.
+pub fn template_parts(t: &str) -> Result<Vec<TemplateSlot>, String> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(x) => name.push(x),
+                        None => return Err("`template` has an unclosed `{`".into()),
+                    }
+                }
+                let (col, original) = match name.strip_suffix(".original") {
+                    Some(c) => (c.to_string(), true),
+                    None => (name, false),
+                };
+                parts.push((std::mem::take(&mut text), Some((col, original))));
+            }
+            '}' => return Err("`template` has a `}` without `{`".into()),
+            _ => text.push(c),
+        }
+    }
+    parts.push((text, None));
+    Ok(parts)
 }
 
 /// A TOML scalar as the bytes of a SQL value.

@@ -29,12 +29,33 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransformError(pub String);
 
+/// The original values of the row a value belongs to, for transformers
+/// that read other columns (`template`).
+pub trait Row {
+    /// Column `col`'s decoded original value; `None` for NULL or absent.
+    fn original(&self, col: usize) -> Option<&[u8]>;
+}
+
+/// No row: for transformers applied to a value alone.
+pub struct NoRow;
+
+impl Row for NoRow {
+    fn original(&self, _: usize) -> Option<&[u8]> {
+        None
+    }
+}
+
 /// Rewrites one value of a column.
 pub trait Transform: Send + Sync + fmt::Debug {
-    /// `input` is the decoded value, `None` for NULL. New bytes are
-    /// appended to `out` (which the caller has cleared) when the outcome is
-    /// [`Outcome::Value`].
-    fn apply(&self, input: Option<&[u8]>, out: &mut Vec<u8>) -> Result<Outcome, TransformError>;
+    /// `input` is the decoded value, `None` for NULL; `row` holds the
+    /// row's other original values where the plan decoded them. New bytes
+    /// are appended to `out` when the outcome is [`Outcome::Value`].
+    fn apply(
+        &self,
+        input: Option<&[u8]>,
+        row: &dyn Row,
+        out: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError>;
 
     /// The transformer's name in the rules language.
     fn name(&self) -> &'static str;
@@ -45,7 +66,12 @@ pub trait Transform: Send + Sync + fmt::Debug {
 pub struct Keep;
 
 impl Transform for Keep {
-    fn apply(&self, _: Option<&[u8]>, _: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        _: Option<&[u8]>,
+        _: &dyn Row,
+        _: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         Ok(Outcome::Keep)
     }
     fn name(&self) -> &'static str {
@@ -58,7 +84,12 @@ impl Transform for Keep {
 pub struct Null;
 
 impl Transform for Null {
-    fn apply(&self, _: Option<&[u8]>, _: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        _: Option<&[u8]>,
+        _: &dyn Row,
+        _: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         Ok(Outcome::Null)
     }
     fn name(&self) -> &'static str {
@@ -74,7 +105,12 @@ impl Transform for Null {
 pub struct Generated;
 
 impl Transform for Generated {
-    fn apply(&self, _: Option<&[u8]>, _: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        _: Option<&[u8]>,
+        _: &dyn Row,
+        _: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         Ok(Outcome::Default)
     }
     fn name(&self) -> &'static str {
@@ -91,7 +127,12 @@ pub struct SetLiteral {
 }
 
 impl Transform for SetLiteral {
-    fn apply(&self, _: Option<&[u8]>, out: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        _: Option<&[u8]>,
+        _: &dyn Row,
+        out: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         out.extend_from_slice(&self.value);
         Ok(Outcome::Value)
     }
@@ -110,7 +151,12 @@ pub struct Fixed {
 }
 
 impl Transform for Fixed {
-    fn apply(&self, input: Option<&[u8]>, out: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        input: Option<&[u8]>,
+        _: &dyn Row,
+        out: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         if input.is_none() {
             return Ok(Outcome::Null);
         }
@@ -225,7 +271,12 @@ impl Hash {
 }
 
 impl Transform for Hash {
-    fn apply(&self, input: Option<&[u8]>, out: &mut Vec<u8>) -> Result<Outcome, TransformError> {
+    fn apply(
+        &self,
+        input: Option<&[u8]>,
+        _: &dyn Row,
+        out: &mut Vec<u8>,
+    ) -> Result<Outcome, TransformError> {
         let Some(value) = input else {
             return Ok(Outcome::Null);
         };
@@ -270,7 +321,7 @@ mod tests {
 
     fn run(t: &dyn Transform, v: Option<&[u8]>) -> (Outcome, Vec<u8>) {
         let mut out = Vec::new();
-        let o = t.apply(v, &mut out).unwrap();
+        let o = t.apply(v, &NoRow, &mut out).unwrap();
         (o, out)
     }
 
