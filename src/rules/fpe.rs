@@ -130,21 +130,78 @@ pub fn encrypt_positions(prf: &Prf, tweak: &[u8], v: &mut [u8], positions: &[(us
             end += 1;
         }
         let block = &positions[start..end];
-        // Digits to a number, least significant last.
-        let mut x: u128 = 0;
-        for &(p, c) in block {
-            x = x * c.radix() + (v[p] - c.base()) as u128;
-        }
-        let y = Permutation::new(prf, &prev, m).apply(x);
-        let mut rest = y;
-        for &(p, c) in block.iter().rev() {
-            v[p] = c.base() + (rest % c.radix()) as u8;
-            rest /= c.radix();
+        let digits: Vec<u128> = block
+            .iter()
+            .map(|&(p, c)| (v[p] - c.base()) as u128)
+            .collect();
+        let radices: Vec<u128> = block.iter().map(|(_, c)| c.radix()).collect();
+        let out = permute_digits(prf, &prev, &digits, &radices);
+        for (&(p, c), d) in block.iter().zip(&out) {
+            v[p] = c.base() + *d as u8;
         }
         // Chain: the next block's tweak holds this block's ciphertext.
+        let mut y: u128 = 0;
+        for (d, r) in out.iter().zip(&radices) {
+            y = y * r + d;
+        }
         prev.extend_from_slice(&y.to_le_bytes());
         start = end;
     }
+}
+
+/// The number a list of mixed-radix digits spells, most significant first.
+fn number(digits: &[u128], radices: &[u128]) -> u128 {
+    digits
+        .iter()
+        .zip(radices)
+        .fold(0, |acc, (d, r)| acc * r + d)
+}
+
+fn spell(mut x: u128, radices: &[u128]) -> Vec<u128> {
+    let mut out = vec![0; radices.len()];
+    for (o, r) in out.iter_mut().zip(radices).rev() {
+        *o = x % r;
+        x /= r;
+    }
+    out
+}
+
+/// Permutes mixed-radix digits. Two or more digits: a Feistel network over
+/// the two halves' ranges with addition modulo each range (as FF1 does),
+/// so no cycle walking is needed; one digit: the binary network with cycle
+/// walking over its radix.
+fn permute_digits(prf: &Prf, tweak: &[u8], digits: &[u128], radices: &[u128]) -> Vec<u128> {
+    if digits.len() < 2 {
+        let m: u128 = radices.iter().product();
+        let y = Permutation::new(prf, tweak, m).apply(number(digits, radices));
+        return spell(y, radices);
+    }
+    let mid = digits.len() / 2;
+    let (ra, rb) = radices.split_at(mid);
+    let (ma, mb): (u128, u128) = (ra.iter().product(), rb.iter().product());
+    let (mut a, mut b) = (number(&digits[..mid], ra), number(&digits[mid..], rb));
+    for i in 0..FEISTEL_ROUNDS {
+        let mut msg = [0u8; 17];
+        msg[0] = i;
+        if i % 2 == 0 {
+            msg[1..].copy_from_slice(&b.to_le_bytes());
+            a = (a + prf_u128(prf, tweak, &msg) % ma) % ma;
+        } else {
+            msg[1..].copy_from_slice(&a.to_le_bytes());
+            b = (b + prf_u128(prf, tweak, &msg) % mb) % mb;
+        }
+    }
+    let mut out = spell(a, ra);
+    out.extend(spell(b, rb));
+    out
+}
+
+/// Rounds of the mixed-radix network (FF3-1 uses 8; FF1 10).
+const FEISTEL_ROUNDS: u8 = 10;
+
+fn prf_u128(prf: &Prf, tweak: &[u8], msg: &[u8]) -> u128 {
+    let d = prf.derive(tweak, msg, 0xfd);
+    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
 }
 
 /// Masks `v`: every ASCII digit (and, with `letters`, every ASCII

@@ -1,0 +1,183 @@
+//! ns/value for every transformer, and MB/s for the splitter and the row
+//! rewriter alone.
+//!
+//!     cargo bench --bench transformers
+//!
+//! Results and the command go to BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dumpmask::format::Dialect;
+use dumpmask::io::input::Input;
+use dumpmask::pipeline::{self, Options};
+use dumpmask::rules::transform::{NoRow, Prf};
+use dumpmask::rules::{build_transform, Rules, TransformSpec};
+
+fn spec(name: &str, f: impl FnOnce(&mut TransformSpec)) -> TransformSpec {
+    let mut s = TransformSpec::named(name);
+    f(&mut s);
+    s
+}
+
+fn transformers(c: &mut Criterion) {
+    let prf = Arc::new(Prf::new(b"bench-secret-0123456789abcdef"));
+    let paths: toml::Value = toml::from_str("p = { \"$.email\" = \"email\" }").unwrap();
+    let cases: Vec<(&str, TransformSpec, &str)> = vec![
+        ("null", spec("null", |_| {}), "x"),
+        (
+            "fixed",
+            spec("fixed", |s| {
+                s.value = Some(toml::Value::String("REDACTED".into()))
+            }),
+            "secret",
+        ),
+        ("hash", spec("hash", |s| s.length = Some(12)), "Alice"),
+        ("first_name", spec("first_name", |_| {}), "Alice"),
+        ("last_name", spec("last_name", |_| {}), "Smith"),
+        ("full_name", spec("full_name", |_| {}), "Alice Smith"),
+        ("username", spec("username", |_| {}), "asmith"),
+        ("city", spec("city", |_| {}), "Springfield"),
+        ("street", spec("street", |_| {}), "Main Street"),
+        (
+            "address",
+            spec("address", |_| {}),
+            "1 Main Street, 12345 Springfield",
+        ),
+        ("company", spec("company", |_| {}), "Acme Ltd"),
+        ("email", spec("email", |_| {}), "alice.smith@example.com"),
+        (
+            "email unique",
+            spec("email", |s| s.unique = true),
+            "alice.smith@example.com",
+        ),
+        ("phone", spec("phone", |_| {}), "+1 (555) 010-6000"),
+        ("mask 11 digits", spec("mask", |_| {}), "19800101001"),
+        (
+            "partial",
+            spec("partial", |s| s.keep_last = Some(4)),
+            "123-45-6789",
+        ),
+        ("iban", spec("iban", |_| {}), "GB82WEST12345698765432"),
+        (
+            "credit_card",
+            spec("credit_card", |_| {}),
+            "4111111111111111",
+        ),
+        ("ipv4", spec("ipv4", |_| {}), "192.168.1.10"),
+        ("ipv6", spec("ipv6", |_| {}), "2001:db8::1"),
+        (
+            "uuid",
+            spec("uuid", |_| {}),
+            "123e4567-e89b-42d3-a456-426614174000",
+        ),
+        (
+            "date_shift",
+            spec("date_shift", |s| s.days = Some(30)),
+            "2024-02-29 12:34:56",
+        ),
+        (
+            "number_noise",
+            spec("number_noise", |s| s.percent = Some(5.0)),
+            "1234.50",
+        ),
+        (
+            "truncate",
+            spec("truncate", |s| s.length = Some(4)),
+            "Springfield",
+        ),
+        (
+            "regex",
+            spec("regex", |s| {
+                s.pattern = Some("[0-9]".into());
+                s.replacement = Some("#".into())
+            }),
+            "order 12345",
+        ),
+        (
+            "json",
+            spec("json", |s| s.paths = paths.get("p").cloned()),
+            r#"{"email":"a@b.c","n":1}"#,
+        ),
+    ];
+    let mut g = c.benchmark_group("transformer");
+    for (name, spec, input) in cases {
+        let t = build_transform(&spec, None, Some(&prf)).unwrap();
+        let mut out = Vec::with_capacity(256);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                black_box(
+                    t.apply(Some(black_box(input.as_bytes())), &NoRow, &mut out)
+                        .unwrap(),
+                );
+            })
+        });
+    }
+    g.finish();
+}
+
+/// A small generated MySQL dump (one table, ruled or not) in memory.
+fn mysql_dump(rows: usize) -> Vec<u8> {
+    let mut d = b"-- MariaDB dump 10.19\nCREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  `name` varchar(50) DEFAULT NULL,\n  `note` text\n);\n".to_vec();
+    for chunk in (0..rows).collect::<Vec<_>>().chunks(5000) {
+        d.extend_from_slice(b"INSERT INTO `t` VALUES\n");
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                d.extend_from_slice(b",\n");
+            }
+            d.extend_from_slice(format!("({r},'Name O\\'Brien {r}','some longer note text with a \\\\ backslash and \\n newline {r}')").as_bytes());
+        }
+        d.extend_from_slice(b";\n");
+    }
+    d
+}
+
+fn run(dump: &[u8], rules: &str, threads: usize) -> Vec<u8> {
+    let mut rules = Some(Rules::parse(rules, "bench.toml", None).unwrap());
+    let opts = Options {
+        threads,
+        ..Options::default()
+    };
+    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
+        Ok(Dialect::MySql.splitter(rules.take().unwrap(), opts.chunk_size, opts.max_statement))
+    };
+    pipeline::run(
+        Input::from_bytes(dump.to_vec(), "bench"),
+        &mut make,
+        Vec::with_capacity(dump.len()),
+        &opts,
+    )
+    .unwrap()
+    .1
+}
+
+fn pipeline_paths(c: &mut Criterion) {
+    std::env::set_var("DUMPMASK_SECRET", "bench-secret-0123456789abcdef");
+    let dump = mysql_dump(200_000);
+    let mut g = c.benchmark_group("mysql 1 thread");
+    g.throughput(Throughput::Bytes(dump.len() as u64));
+    g.sample_size(10);
+    // No rules: the splitter and the copy alone.
+    g.bench_function("splitter (no rules)", |b| {
+        b.iter(|| black_box(run(&dump, "", 1)))
+    });
+    // A rule that keeps values: the row parser without transformer cost.
+    g.bench_function("row parser (keep-like fixed on NULLs)", |b| {
+        b.iter(|| {
+            black_box(run(
+                &dump,
+                "[tables.t.columns]\nname = { transform = \"null\", when = \"id < 0\" }\n",
+                1,
+            ))
+        })
+    });
+    g.bench_function("rewrite (hash one column)", |b| {
+        b.iter(|| black_box(run(&dump, "[tables.t.columns]\nname = \"hash\"\n", 1)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, transformers, pipeline_paths);
+criterion_main!(benches);
