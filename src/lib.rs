@@ -59,6 +59,16 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         r.set_strict(cfg.strict);
         r.set_quiet(cfg.quiet);
     }
+    if cfg.input != "-" {
+        if let Some(dir) = format::archive::detect(std::path::Path::new(&cfg.input)) {
+            return run_archive(
+                cfg,
+                rules.take().unwrap_or_else(Rules::empty),
+                dir,
+                &fingerprint,
+            );
+        }
+    }
     let source = Input::open(&cfg.input)?;
     let name = source.input.name().to_string();
     let options = cfg.options.clone();
@@ -124,6 +134,51 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     };
     summary.rules_fingerprint = fingerprint;
     summary.compression = codec.kind;
+    if let Some(path) = &cfg.report {
+        let mut f = AtomicFile::create(path)?;
+        f.write_all(summary.to_json().as_bytes())
+            .map_err(|e| Error::io("writing the report", e))?;
+        f.commit()?;
+    }
+    Ok(summary)
+}
+
+/// Rewrites a pg_dump archive (custom file or directory) into another of
+/// the same format.
+fn run_archive(cfg: &RunConfig, rules: Rules, dir: bool, fingerprint: &str) -> Result<Summary> {
+    let what = if dir { "directory" } else { "custom" };
+    let Some(dest) = &cfg.output else {
+        return Err(Error::rules(format!(
+            "a pg_dump {what} archive is rewritten into a new archive: give -o (a {})",
+            if dir { "directory" } else { "file" }
+        )));
+    };
+    if cfg.compress.is_some() {
+        return Err(Error::rules(
+            "--compress does not apply to pg_dump archives: they keep their own compression",
+        ));
+    }
+    if cfg.dialect == Some(Dialect::MySql) {
+        return Err(Error::rules(
+            "a pg_dump archive is PostgreSQL, not --dialect mysql",
+        ));
+    }
+    if dest.exists() {
+        return Err(Error::rules(format!(
+            "{} exists; the rewritten archive needs a new name",
+            error::display_path(dest)
+        )));
+    }
+    let started = std::time::Instant::now();
+    let mut summary = format::archive::rewrite(
+        std::path::Path::new(&cfg.input),
+        dest,
+        dir,
+        rules,
+        &cfg.options,
+    )?;
+    summary.duration = started.elapsed();
+    summary.rules_fingerprint = fingerprint.to_string();
     if let Some(path) = &cfg.report {
         let mut f = AtomicFile::create(path)?;
         f.write_all(summary.to_json().as_bytes())

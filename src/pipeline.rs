@@ -325,9 +325,21 @@ pub fn run<W: Write + Send>(
     out: W,
     opts: &Options,
 ) -> Result<(Summary, W)> {
+    run_keeping_splitter(input, make, out, opts).map(|(s, w, _)| (s, w))
+}
+
+/// Like [`run`], and hands back the splitter with what it learned (the
+/// schema, the bound rules): pg_dump archives run one input per table's
+/// data through one splitter.
+pub fn run_keeping_splitter<W: Write + Send>(
+    input: Input,
+    make: &mut MakeSplitter,
+    out: W,
+    opts: &Options,
+) -> Result<(Summary, W, Box<dyn Splitter>)> {
     let started = Instant::now();
     let name = input.name().to_string();
-    let (summary, w) = if opts.threads <= 1 {
+    let (summary, w, splitter) = if opts.threads <= 1 {
         run_sequential(input, make, out, opts)
     } else {
         run_parallel(input, make, out, opts)
@@ -339,7 +351,7 @@ pub fn run<W: Write + Send>(
     })?;
     let mut summary = summary;
     summary.duration = started.elapsed();
-    Ok((summary, w))
+    Ok((summary, w, splitter))
 }
 
 fn run_sequential<W: Write>(
@@ -347,12 +359,14 @@ fn run_sequential<W: Write>(
     make: &mut MakeSplitter,
     out: W,
     opts: &Options,
-) -> Result<(Summary, W)> {
+) -> Result<(Summary, W, Box<dyn Splitter>)> {
     let mut writer = DumpWriter::new(out, opts.progress.clone());
     let mut summary = Summary::default();
     let mut scratch = Scratch::default();
     let Fed {
-        bytes_in, tables, ..
+        bytes_in,
+        tables,
+        splitter,
     } = feed(input, opts, make, &mut |chunk| {
         let c = rewrite_chunk(chunk, &mut scratch)?;
         writer.write(&c)?;
@@ -363,7 +377,7 @@ fn run_sequential<W: Write>(
     summary.bytes_in = bytes_in;
     summary.bytes_out = bytes_out;
     summary.tables_seen = tables;
-    Ok((summary, w))
+    Ok((summary, w, splitter))
 }
 
 fn run_parallel<W: Write + Send>(
@@ -371,7 +385,7 @@ fn run_parallel<W: Write + Send>(
     make: &mut MakeSplitter,
     out: W,
     opts: &Options,
-) -> Result<(Summary, W)> {
+) -> Result<(Summary, W, Box<dyn Splitter>)> {
     let threads = opts.threads;
     let in_flight = threads * 4;
     std::thread::scope(|scope| {
@@ -441,13 +455,15 @@ fn run_parallel<W: Write + Send>(
             (Err(e), Ok(_)) => Err(e),
             (
                 Ok(Fed {
-                    bytes_in, tables, ..
+                    bytes_in,
+                    tables,
+                    splitter,
                 }),
                 Ok((mut summary, w)),
             ) => {
                 summary.bytes_in = bytes_in;
                 summary.tables_seen = tables;
-                Ok((summary, w))
+                Ok((summary, w, splitter))
             }
         }
     })

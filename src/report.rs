@@ -113,6 +113,21 @@ impl Default for Summary {
 }
 
 impl Summary {
+    /// Adds another run's counts (the parts of a pg_dump archive).
+    pub fn absorb(&mut self, other: Summary) {
+        for (name, t) in other.tables {
+            match self.tables.get_mut(&name) {
+                Some(mine) => mine.counts.add(&t.counts),
+                None => {
+                    self.tables.insert(name, t);
+                }
+            }
+        }
+        self.tables_seen = self.tables_seen.max(other.tables_seen);
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+    }
+
     /// The run report as JSON (fields documented in the README). Holds
     /// counts, names of tables and columns, and no data value.
     pub fn to_json(&self) -> String {

@@ -7,6 +7,7 @@
 //! differs between MySQL and PostgreSQL lives behind [`Splitter`] and
 //! [`RowFormat`]; the pipeline never asks which dialect it runs.
 
+pub mod archive;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
@@ -268,6 +269,11 @@ pub trait Splitter: Send {
     /// At the end of input: checks what can only be checked then (every
     /// rule matched a table) and returns the tables seen.
     fn finish(&mut self) -> Result<Vec<QualifiedName>>;
+
+    /// Several inputs go through this splitter one after another (the
+    /// parts of a pg_dump archive): `finish` checks only that each part is
+    /// complete, until this is set back to `false` for the last call.
+    fn set_partial(&mut self, partial: bool);
 
     /// Problems collected between the rules and the schema (`check`).
     fn problems(&mut self) -> Vec<crate::rules::Problem>;

@@ -85,6 +85,7 @@ pub struct DumpSplitter {
     tables: HashMap<QualifiedName, (Table, Option<Arc<TablePlan>>)>,
     seen: Vec<QualifiedName>,
     open: Option<OpenRows>,
+    partial: bool,
 }
 
 impl DumpSplitter {
@@ -106,6 +107,7 @@ impl DumpSplitter {
             tables: HashMap::new(),
             seen: Vec::new(),
             open: None,
+            partial: false,
         }
     }
 
@@ -785,8 +787,15 @@ impl Splitter for DumpSplitter {
                     .in_table(open.table.clone()),
             );
         }
+        if self.partial {
+            return Ok(self.seen.clone());
+        }
         self.rules.check_all_matched(&self.seen)?;
         Ok(std::mem::take(&mut self.seen))
+    }
+
+    fn set_partial(&mut self, partial: bool) {
+        self.partial = partial;
     }
 }
 

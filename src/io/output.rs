@@ -45,6 +45,15 @@ impl AtomicFile {
         })
     }
 
+    /// The file being written, to patch bytes already written (a pg_dump
+    /// archive's TOC); flush first.
+    pub fn file(&self) -> &File {
+        match &self.file {
+            Some(w) => w.get_ref(),
+            None => unreachable!("the file is only taken by commit, which consumes self"),
+        }
+    }
+
     /// The temporary path (removed on drop unless committed).
     pub fn temp_path(&self) -> &Path {
         &self.tmp
