@@ -171,23 +171,25 @@ impl Input {
 /// Reads into `buf` until it holds `want` bytes or the stream ends.
 /// Returns whether the stream ended.
 pub fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
-    while buf.len() < want {
-        let old = buf.len();
+    // Zero the room once: readers that return little at a time (chunked
+    // archives, pipes) must not make every call clear the whole window.
+    let mut filled = buf.len();
+    if want > filled {
         buf.resize(want, 0);
-        match reader.read(&mut buf[old..]) {
-            Ok(0) => {
-                buf.truncate(old);
-                return Ok(true);
-            }
-            Ok(n) => buf.truncate(old + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
-            Err(e) => {
-                buf.truncate(old);
-                return Err(e);
-            }
-        }
     }
-    Ok(false)
+    let result = loop {
+        if filled >= want {
+            break Ok(false);
+        }
+        match reader.read(&mut buf[filled..want]) {
+            Ok(0) => break Ok(true),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    buf.truncate(filled);
+    result
 }
 
 #[cfg(test)]
