@@ -639,40 +639,25 @@ pub fn rewrite(
         header.compression,
         ArchiveCompression::Lz4 | ArchiveCompression::Zstd
     ) {
-        return Err(Error::input(11, "pg_dump archives compressed with lz4 or zstd (PostgreSQL 16+) are not supported yet; dump with -Z gzip or -Z0")
-            .in_file(name));
+        return Err(Error::input(
+            11,
+            "pg_dump archives compressed with lz4 or zstd (PostgreSQL 16+) are not supported yet; dump with -Z gzip or -Z0",
+        )
+        .in_file(name));
     }
-    // Learn the schema as a plain dump would give it.
-    let mut splitter = Some(Dialect::Postgres.splitter(rules, opts.chunk_size, opts.max_statement));
-    let mut total = Summary::default();
-    let mut run_part = |input: Input,
-                        out: &mut (dyn Write + Send),
-                        splitter: &mut Option<Box<dyn Splitter>>|
-     -> Result<()> {
-        let mut s = splitter
-            .take()
-            .ok_or_else(|| Error::input(0, "internal: splitter lost"))?;
-        s.set_partial(true);
-        let mut slot = Some(s);
-        let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
-            slot.take()
-                .ok_or_else(|| Error::input(0, "internal: splitter lost"))
-        };
-        let (summary, _, s) = pipeline::run_keeping_splitter(input, &mut make, out, opts)?;
-        total.absorb(summary);
-        *splitter = Some(s);
-        Ok(())
-    };
-    run_part(
+    // Learn the schema as a plain dump would give it; every table's data
+    // is then rewritten by a copy of this splitter, side by side.
+    let mut splitter = Dialect::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
+    splitter.set_partial(true);
+    let (mut total, mut splitter) = run_one(
         Input::from_bytes(schema_sql(&entries), "schema"),
+        splitter,
         &mut std::io::sink(),
-        &mut splitter,
+        opts,
     )?;
     let gzip = header.compression == ArchiveCompression::Gzip;
-    let result = if dir {
-        rewrite_directory(src, dest, &entries, gzip, &mut |input, out| {
-            run_part(input, out, &mut splitter)
-        })
+    let summaries = if dir {
+        rewrite_directory(src, dest, &entries, gzip, splitter.as_ref(), opts)
     } else {
         rewrite_custom(
             &data,
@@ -681,14 +666,72 @@ pub fn rewrite(
             &mut entries,
             toc_end,
             gzip,
-            &mut |input, out| run_part(input, out, &mut splitter),
+            splitter.as_ref(),
+            opts,
         )
-    };
-    result.map_err(|e| e.in_file(name.clone()))?;
-    let mut s = splitter.ok_or_else(|| Error::input(0, "internal: splitter lost"))?;
-    s.set_partial(false);
-    s.finish().map_err(|e| e.in_file(name))?;
+    }
+    .map_err(|e| e.in_file(name.clone()))?;
+    for s in summaries {
+        total.absorb(s);
+    }
+    splitter.set_partial(false);
+    splitter.finish().map_err(|e| e.in_file(name))?;
     Ok(total)
+}
+
+/// Runs one input through a splitter (kept for what it learns).
+fn run_one(
+    input: Input,
+    splitter: Box<dyn Splitter>,
+    out: &mut (dyn Write + Send),
+    opts: &Options,
+) -> Result<(Summary, Box<dyn Splitter>)> {
+    let mut slot = Some(splitter);
+    let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
+        slot.take()
+            .ok_or_else(|| Error::input(0, "internal: splitter lost"))
+    };
+    let (summary, _, s) = pipeline::run_keeping_splitter(input, &mut make, out, opts)?;
+    Ok((summary, s))
+}
+
+/// Runs `job` for every item, `workers` at a time, each table's pipeline
+/// with a share of the threads. The first error wins.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    opts: &Options,
+    job: &(dyn Fn(&T, &Options) -> Result<R> + Sync),
+) -> Result<Vec<R>> {
+    let workers = opts.threads.max(1).min(items.len().max(1));
+    let per_job = Options {
+        threads: (opts.threads / workers).max(1),
+        ..opts.clone()
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let results: std::sync::Mutex<Vec<(usize, Result<R>)>> = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= items.len() || failed.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let r = job(&items[i], &per_job);
+                if r.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                if let Ok(mut v) = results.lock() {
+                    v.push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .map_err(|_| Error::input(0, "internal: a table's rewrite panicked"))?;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 struct MapBytes(memmap2::Mmap);
@@ -698,8 +741,6 @@ impl AsRef<[u8]> for MapBytes {
         &self.0
     }
 }
-
-type RunPart<'a> = dyn FnMut(Input, &mut (dyn Write + Send)) -> Result<()> + 'a;
 
 /// A table's data as the plain-dump reader expects it: the COPY statement,
 /// then the rows.
@@ -712,6 +753,30 @@ fn table_input(e: &Entry, rows: Box<dyn Read + Send>) -> Input {
     }
 }
 
+/// Rewrites one table's data from `rows` into `out`, compressed as the
+/// archive wants; returns the summary and the splitter's copy's verdict.
+fn rewrite_table<W: Write + Send>(
+    e: &Entry,
+    rows: Box<dyn Read + Send>,
+    out: W,
+    template: &dyn Splitter,
+    opts: &Options,
+) -> Result<(Summary, W)> {
+    let mut body = AfterHeader {
+        header: e.copy_stmt.clone().unwrap_or_default(),
+        seen: 0,
+        out,
+    };
+    let (summary, _) = run_one(
+        table_input(e, rows),
+        template.boxed_clone(),
+        &mut body,
+        opts,
+    )?;
+    Ok((summary, body.out))
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; the parts are the archive's
 fn rewrite_custom(
     data: &SharedBytes,
     dest: &Path,
@@ -719,10 +784,65 @@ fn rewrite_custom(
     entries: &mut [Entry],
     toc_end: usize,
     gzip: bool,
-    run_part: &mut RunPart<'_>,
-) -> Result<()> {
+    template: &dyn Splitter,
+    opts: &Options,
+) -> Result<Vec<Summary>> {
     let b: &[u8] = (**data).as_ref();
     let blocks = scan_blocks(b, toc_end, h)?;
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Each table's new block goes to its own spool file, side by side;
+    // the archive is then assembled in the original order.
+    let jobs: Vec<(usize, &Entry)> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, blk)| blk.kind == 1)
+        .filter_map(|(i, blk)| {
+            entries
+                .iter()
+                .find(|e| e.dump_id == blk.dump_id && is_table_data(e))
+                .map(|e| (i, e))
+        })
+        .collect();
+    let spools: Vec<TempFile> = jobs
+        .iter()
+        .map(|(i, _)| TempFile(dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id()))))
+        .collect();
+    let results = in_parallel(&jobs, opts, &|&(i, e), per_job| {
+        let block = &blocks[i];
+        let path = &spools[jobs.iter().position(|(j, _)| *j == i).unwrap_or(0)].0;
+        let werr = |err: std::io::Error| Error::io(format!("writing {}", display_path(path)), err);
+        let file = File::create(path).map_err(werr)?;
+        let rows = ChunkReader {
+            data: data.clone(),
+            // Chunks start after the type byte and the dump id.
+            pos: block.start + 1 + 1 + h.int_size,
+            left: 0,
+            int_size: h.int_size,
+            done: false,
+        };
+        let framer = ChunkFramer {
+            out: std::io::BufWriter::with_capacity(1 << 20, file),
+            buf: Vec::with_capacity(64 << 10),
+            int_size: h.int_size,
+            written: 0,
+        };
+        let summary = if gzip {
+            let rows: Box<dyn Read + Send> = Box::new(flate2::read::ZlibDecoder::new(rows));
+            let z =
+                flate2::write::ZlibEncoder::new(framer, flate2::Compression::new(ARCHIVE_LEVEL));
+            let (summary, z) = rewrite_table(e, rows, z, template, per_job)?;
+            z.finish().map_err(werr)?.finish().map_err(werr)?;
+            summary
+        } else {
+            let (summary, framer) = rewrite_table(e, Box::new(rows), framer, template, per_job)?;
+            framer.finish().map_err(werr)?;
+            summary
+        };
+        Ok(summary)
+    })?;
     let mut out = crate::io::output::AtomicFile::create(dest)?;
     let werr = |e: std::io::Error| Error::io(format!("writing {}", display_path(dest)), e);
     // The TOC keeps its length when offsets change (they have a fixed
@@ -731,61 +851,28 @@ fn rewrite_custom(
     out.write_all(&h.raw).map_err(werr)?;
     out.write_all(&toc).map_err(werr)?;
     let mut pos = (h.raw.len() + toc.len()) as u64;
-    for block in &blocks {
-        let entry = entries.iter_mut().find(|e| e.dump_id == block.dump_id);
+    let mut offsets = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
         let start = pos;
-        match entry {
-            Some(e) if block.kind == 1 && is_table_data(e) => {
+        match jobs.iter().position(|(j, _)| *j == i) {
+            Some(k) => {
                 let mut head = vec![1u8];
                 put_int(&mut head, block.dump_id, h.int_size);
                 out.write_all(&head).map_err(werr)?;
-                // Chunks start after the type byte and the id.
-                let rows = ChunkReader {
-                    data: data.clone(),
-                    pos: block.start + 1 + 1 + h.int_size,
-                    left: 0,
-                    int_size: h.int_size,
-                    done: false,
-                };
-                let rows: Box<dyn Read + Send> = if gzip {
-                    Box::new(flate2::read::ZlibDecoder::new(rows))
-                } else {
-                    Box::new(rows)
-                };
-                let framer = ChunkFramer {
-                    out: &mut out,
-                    buf: Vec::with_capacity(64 << 10),
-                    int_size: h.int_size,
-                    written: 0,
-                };
-                let stmt = e.copy_stmt.clone().unwrap_or_default();
-                let written = if gzip {
-                    let mut z = AfterHeader {
-                        header: stmt,
-                        seen: 0,
-                        out: flate2::write::ZlibEncoder::new(framer, flate2::Compression::new(ARCHIVE_LEVEL)),
-                    };
-                    run_part(table_input(e, rows), &mut z)?;
-                    z.out.finish().map_err(werr)?.finish().map_err(werr)?
-                } else {
-                    let mut z = AfterHeader {
-                        header: stmt,
-                        seen: 0,
-                        out: framer,
-                    };
-                    run_part(table_input(e, rows), &mut z)?;
-                    z.out.finish().map_err(werr)?
-                };
-                pos += head.len() as u64 + written;
-                e.extra = Extra::Offset(2, start);
+                let mut spool = File::open(&spools[k].0).map_err(werr)?;
+                let n = std::io::copy(&mut spool, &mut out).map_err(werr)?;
+                pos += head.len() as u64 + n;
             }
-            e => {
+            None => {
                 out.write_all(&b[block.start..block.end]).map_err(werr)?;
                 pos += (block.end - block.start) as u64;
-                if let Some(e) = e {
-                    e.extra = Extra::Offset(2, start);
-                }
             }
+        }
+        offsets.push((block.dump_id, start));
+    }
+    for (id, start) in offsets {
+        if let Some(e) = entries.iter_mut().find(|e| e.dump_id == id) {
+            e.extra = Extra::Offset(2, start);
         }
     }
     let toc = write_toc(h, entries);
@@ -793,7 +880,17 @@ fn rewrite_custom(
     out.file()
         .write_all_at(&toc, h.raw.len() as u64)
         .map_err(werr)?;
-    out.commit()
+    out.commit()?;
+    Ok(results)
+}
+
+/// A spool file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn rewrite_directory(
@@ -801,8 +898,9 @@ fn rewrite_directory(
     dest: &Path,
     entries: &[Entry],
     gzip: bool,
-    run_part: &mut RunPart<'_>,
-) -> Result<()> {
+    template: &dyn Splitter,
+    opts: &Options,
+) -> Result<Vec<Summary>> {
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -822,11 +920,13 @@ fn rewrite_directory(
     std::fs::create_dir(&tmp)
         .map_err(|e| Error::io(format!("creating {}", display_path(&tmp)), e))?;
     set_private(&tmp)?;
-    let rewritten: Vec<Vec<u8>> = entries
+    let jobs: Vec<(&Entry, String)> = entries
         .iter()
         .filter(|e| is_table_data(e))
         .filter_map(|e| match &e.extra {
-            Extra::File(Some(f)) if !f.is_empty() => Some(f.clone()),
+            Extra::File(Some(f)) if !f.is_empty() => {
+                Some((e, String::from_utf8_lossy(f).into_owned()))
+            }
             _ => None,
         })
         .collect();
@@ -838,65 +938,39 @@ fn rewrite_directory(
         let fname = item.file_name();
         let base = fname.to_string_lossy();
         let stem = base.strip_suffix(".gz").unwrap_or(&base);
-        if rewritten.iter().any(|f| f.as_slice() == stem.as_bytes()) {
+        if jobs.iter().any(|(_, f)| f == stem) {
             continue;
         }
         std::fs::copy(item.path(), tmp.join(&fname))
             .map_err(|e| Error::io(format!("copying {}", display_path(&item.path())), e))?;
     }
-    for e in entries.iter().filter(|e| is_table_data(e)) {
-        let Extra::File(Some(f)) = &e.extra else {
-            continue;
-        };
-        if f.is_empty() {
-            continue;
-        }
-        let fname = String::from_utf8_lossy(f).into_owned();
+    let results = in_parallel(&jobs, opts, &|(e, fname), per_job| {
         let (path, compressed) = if gzip && src.join(format!("{fname}.gz")).is_file() {
             (src.join(format!("{fname}.gz")), true)
         } else {
-            (src.join(&fname), false)
+            (src.join(fname), false)
         };
         let input = File::open(&path)
-            .map_err(|e| Error::io(format!("opening {}", display_path(&path)), e))?;
-        let rows: Box<dyn Read + Send> = if compressed {
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-                input,
-            )))
-        } else {
-            Box::new(input)
-        };
+            .map_err(|err| Error::io(format!("opening {}", display_path(&path)), err))?;
         let out_path = tmp.join(path.file_name().unwrap_or_default());
-        let out = File::create(&out_path)
-            .map_err(|e| Error::io(format!("creating {}", display_path(&out_path)), e))?;
-        let werr = |e: std::io::Error| Error::io(format!("writing {}", display_path(&out_path)), e);
-        let stmt = e.copy_stmt.clone().unwrap_or_default();
-        let file = if compressed {
-            let mut z = AfterHeader {
-                header: stmt,
-                seen: 0,
-                out: flate2::write::GzEncoder::new(
-                    std::io::BufWriter::new(out),
-                    flate2::Compression::new(ARCHIVE_LEVEL),
-                ),
-            };
-            run_part(table_input(e, rows), &mut z)?;
-            z.out
-                .finish()
-                .map_err(werr)?
-                .into_inner()
-                .map_err(|e| werr(e.into_error()))?
+        let werr =
+            |err: std::io::Error| Error::io(format!("writing {}", display_path(&out_path)), err);
+        let out =
+            std::io::BufWriter::with_capacity(1 << 20, File::create(&out_path).map_err(werr)?);
+        let (summary, file) = if compressed {
+            let rows: Box<dyn Read + Send> = Box::new(flate2::read::MultiGzDecoder::new(
+                std::io::BufReader::with_capacity(1 << 20, input),
+            ));
+            let z = flate2::write::GzEncoder::new(out, flate2::Compression::new(ARCHIVE_LEVEL));
+            let (summary, z) = rewrite_table(e, rows, z, template, per_job)?;
+            (summary, z.finish().map_err(werr)?)
         } else {
-            let mut z = AfterHeader {
-                header: stmt,
-                seen: 0,
-                out: std::io::BufWriter::new(out),
-            };
-            run_part(table_input(e, rows), &mut z)?;
-            z.out.into_inner().map_err(|e| werr(e.into_error()))?
+            rewrite_table(e, Box::new(input), out, template, per_job)?
         };
+        let file = file.into_inner().map_err(|err| werr(err.into_error()))?;
         file.sync_all().map_err(werr)?;
-    }
+        Ok(summary)
+    })?;
     std::fs::rename(&tmp, dest).map_err(|e| {
         Error::io(
             format!("renaming {} to {}", display_path(&tmp), display_path(dest)),
@@ -904,7 +978,7 @@ fn rewrite_directory(
         )
     })?;
     std::mem::forget(guard);
-    Ok(())
+    Ok(results)
 }
 
 /// Removes a half-written output directory.

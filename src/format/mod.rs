@@ -262,7 +262,7 @@ pub enum Split {
 /// Cuts a dump into chunks. Called with successive windows of the input:
 /// a memory-mapped file is one window with `eof`; a stream is read into
 /// windows, each starting where the previous call's `end` left off.
-pub trait Splitter: Send {
+pub trait Splitter: Send + Sync {
     /// Finds the next pieces in `window[from..]`, about `chunk_size` bytes.
     fn split(&mut self, window: &[u8], from: usize, base: u64, eof: bool) -> Result<Split>;
 
@@ -274,6 +274,10 @@ pub trait Splitter: Send {
     /// parts of a pg_dump archive): `finish` checks only that each part is
     /// complete, until this is set back to `false` for the last call.
     fn set_partial(&mut self, partial: bool);
+
+    /// A copy in the same state (the schema and plans learned so far):
+    /// the tables of a pg_dump archive are rewritten side by side.
+    fn boxed_clone(&self) -> Box<dyn Splitter>;
 
     /// Problems collected between the rules and the schema (`check`).
     fn problems(&mut self) -> Vec<crate::rules::Problem>;

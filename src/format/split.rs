@@ -41,6 +41,7 @@ enum RowsKind {
 }
 
 /// A data statement whose rows are being split.
+#[derive(Clone)]
 struct OpenRows {
     /// `None`: rows of a table no rule touches, passed through verbatim.
     stmt: Option<Arc<DataStatement>>,
@@ -74,6 +75,7 @@ enum Head {
 }
 
 /// The splitter for both dialects; what differs is asked of [`Dialect`].
+#[derive(Clone)]
 pub struct DumpSplitter {
     dialect: Dialect,
     rules: Rules,
@@ -796,6 +798,10 @@ impl Splitter for DumpSplitter {
 
     fn set_partial(&mut self, partial: bool) {
         self.partial = partial;
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Splitter> {
+        Box::new(self.clone())
     }
 }
 

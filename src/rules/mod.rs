@@ -244,7 +244,7 @@ fn glob_match(pat: &[u8], s: &[u8]) -> bool {
     pat[p..].iter().all(|&c| c == b'*')
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ColumnRule {
     name: String,
     span: Range<usize>,
@@ -253,7 +253,7 @@ struct ColumnRule {
 
 /// Rules that hold only where a condition does: a `[[tables.T.when]]`
 /// block, or a column rule with its own `when`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct BlockRule {
     cond: cond::Cond,
     span: Range<usize>,
@@ -262,7 +262,7 @@ struct BlockRule {
     set: Vec<(String, Vec<u8>)>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct TableRule {
     key: String,
     span: Range<usize>,
@@ -307,7 +307,7 @@ pub struct Problem {
 }
 
 /// The rules, checked and ready to bind to tables.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     path: String,
     text: String,
