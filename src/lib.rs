@@ -59,6 +59,27 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         r.set_strict(cfg.strict);
         r.set_quiet(cfg.quiet);
     }
+    // Strict coverage fails before anything is written, listing every
+    // uncovered column of every table: a file can be read twice, so its
+    // schema is checked first. (Standard input fails at the first table
+    // found uncovered; the output is then incomplete and the exit non-zero.)
+    if rules.as_ref().is_some_and(Rules::is_strict) && cfg.input != "-" {
+        let report = check(&CheckConfig {
+            input: cfg.input.clone(),
+            rules: cfg.rules.clone(),
+            dialect: cfg.dialect,
+            strict: true,
+        })?;
+        let blocking: Vec<&str> = report
+            .problems
+            .iter()
+            .filter(|p| p.kind != rules::ProblemKind::UniqueNotPromised)
+            .map(|p| p.message.as_str())
+            .collect();
+        if !blocking.is_empty() {
+            return Err(Error::rules(blocking.join("\n")));
+        }
+    }
     if cfg.input != "-" {
         if let Some(dir) = format::archive::detect(std::path::Path::new(&cfg.input)) {
             return run_archive(
@@ -267,8 +288,17 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
         r.set_quiet(true);
         r.collect_problems();
     }
-    let source = Input::open(&cfg.input)?;
-    let name = source.input.name().to_string();
+    let input = match format::archive::detect(std::path::Path::new(&cfg.input))
+        .filter(|_| cfg.input != "-")
+    {
+        // An archive's schema is all in its TOC: no table data is read.
+        Some(dir) => Input::from_bytes(
+            format::archive::schema_of(std::path::Path::new(&cfg.input), dir)?,
+            &cfg.input,
+        ),
+        None => Input::open(&cfg.input)?.input,
+    };
+    let name = input.name().to_string();
     let opts = Options {
         threads: 1,
         ..Options::default()
@@ -285,7 +315,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
     };
-    let fed = pipeline::feed(source.input, &opts, &mut make, &mut |_| Ok(true))?;
+    let fed = pipeline::feed(input, &opts, &mut make, &mut |_| Ok(true))?;
     let mut splitter = fed.splitter;
     let problems = splitter.problems();
     Ok(CheckReport {

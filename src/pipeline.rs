@@ -377,6 +377,7 @@ fn run_sequential<W: Write>(
     summary.bytes_in = bytes_in;
     summary.bytes_out = bytes_out;
     summary.tables_seen = tables;
+    summary.large_objects = splitter.large_objects();
     Ok((summary, w, splitter))
 }
 
@@ -463,6 +464,7 @@ fn run_parallel<W: Write + Send>(
             ) => {
                 summary.bytes_in = bytes_in;
                 summary.tables_seen = tables;
+                summary.large_objects = splitter.large_objects();
                 Ok((summary, w, splitter))
             }
         }

@@ -89,6 +89,8 @@ pub struct Summary {
     pub bytes_out: u64,
     /// Bytes written (after compression).
     pub bytes_written: u64,
+    /// PostgreSQL large objects passed through unchanged.
+    pub large_objects: u64,
     /// Output compression.
     pub compression: crate::io::compress::Compression,
     /// SHA-256 of the rules file, hex.
@@ -105,6 +107,7 @@ impl Default for Summary {
             bytes_in: 0,
             bytes_out: 0,
             bytes_written: 0,
+            large_objects: 0,
             compression: crate::io::compress::Compression::None,
             rules_fingerprint: String::new(),
             duration: Duration::ZERO,
@@ -168,6 +171,7 @@ impl Summary {
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "bytes_written": self.bytes_written,
+            "large_objects": self.large_objects,
             "compression": format!("{:?}", self.compression).to_lowercase(),
             "duration_seconds": self.duration.as_secs_f64(),
             "throughput_mb_per_s": self.mb_per_s(),
@@ -249,6 +253,12 @@ impl Summary {
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
             s.push_str(&format!("dumpmask: values changed: {}\n", parts.join(", ")));
+        }
+        if self.large_objects > 0 {
+            s.push_str(&format!(
+                "dumpmask: {} large objects passed through unchanged (no rule reads them)\n",
+                self.large_objects
+            ));
         }
         s.push_str(&format!(
             "dumpmask: {} bytes in, {} bytes out, {:.2} s, {:.1} MB/s\n",

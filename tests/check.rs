@@ -142,3 +142,41 @@ fn strict_run_fails_before_publishing_output() {
         "output left behind"
     );
 }
+
+#[test]
+fn archives_are_checked_from_their_toc_alone() {
+    let rules = "[tables.customers.columns]\nemail = \"hash\"\nfirst_nmae = \"hash\"\n";
+    let (code, v) = check(rules, "postgres/custom.dump", &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        kinds(&v),
+        vec![
+            ("unique_not_promised".into(), "email".into()),
+            ("unknown_name".into(), "first_nmae".into())
+        ],
+        "{v}"
+    );
+    // No table data is read: an archive cut right after its TOC checks the
+    // same.
+    let whole = std::fs::read(fixture("postgres/custom.dump")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.dump");
+    std::fs::write(&cut, &whole[..21600]).unwrap();
+    let r = dir.path().join("rules.toml");
+    std::fs::write(&r, rules).unwrap();
+    let out = dumpmask()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--rules",
+            r.to_str().unwrap(),
+            cut.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let v2: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(kinds(&v2), kinds(&v));
+    let (code, v) = check(rules, "postgres/directory", &[]);
+    assert_eq!(code, 2, "{v}");
+}

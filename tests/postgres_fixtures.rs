@@ -78,3 +78,36 @@ fn dialect_is_detected_and_a_forced_wrong_one_fails() {
         "a PostgreSQL dump read as MySQL must not pass"
     );
 }
+
+#[test]
+fn large_objects_pass_through_and_the_summary_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    for (input, out) in [
+        ("postgres/plain.sql", "a.sql"),
+        ("postgres/custom.dump", "b.dump"),
+    ] {
+        let report = dir.path().join(format!("{out}.json"));
+        let out = dumpmask()
+            .args(["run", "--rules", &rules(), fixture(input).to_str().unwrap()])
+            .args([
+                "-o",
+                dir.path().join(out).to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("1 large objects passed through unchanged"));
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(v["large_objects"], 1, "{input}");
+    }
+    // The large object's data is in the output as it was.
+    let out = run_ok(&["--rules", &rules(), &input("plain")]).stdout;
+    assert!(contains(
+        &out,
+        b"SELECT pg_catalog.lowrite(0, '\\x68656c6c6f');"
+    ));
+}

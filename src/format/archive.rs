@@ -408,6 +408,10 @@ pub fn write_toc(h: &Header, entries: &[Entry]) -> Vec<u8> {
 fn schema_sql(entries: &[Entry]) -> Vec<u8> {
     let mut sql = b"--\n-- PostgreSQL database dump (schema from a pg_dump archive)\n--\n".to_vec();
     for e in entries {
+        if e.desc_is("BLOB") {
+            // Counted as a plain dump's lo_create is.
+            sql.extend_from_slice(b"SELECT pg_catalog.lo_create(0);\n");
+        }
         if ["TABLE", "TABLE ATTACH", "CONSTRAINT"]
             .iter()
             .any(|d| e.desc_is(d))
@@ -419,6 +423,31 @@ fn schema_sql(entries: &[Entry]) -> Vec<u8> {
         }
     }
     sql
+}
+
+/// The schema SQL of an archive, from its TOC alone (`dumpmask check`
+/// reads no table data of an archive).
+pub fn schema_of(src: &Path, dir: bool) -> Result<Vec<u8>> {
+    let toc_path = if dir {
+        src.join("toc.dat")
+    } else {
+        src.to_path_buf()
+    };
+    let name = display_path(&toc_path);
+    let mut f = File::open(&toc_path).map_err(|e| Error::io(format!("opening {name}"), e))?;
+    // The TOC comes first; read until it parses (custom archives are
+    // mostly data after it).
+    let mut buf = Vec::new();
+    let mut want = 1 << 20;
+    loop {
+        let eof = crate::io::input::fill(&mut f, &mut buf, want)
+            .map_err(|e| Error::io(format!("reading {name}"), e))?;
+        match read_toc(&buf, dir) {
+            Ok((_, entries, _)) => return Ok(schema_sql(&entries)),
+            Err(e) if eof => return Err(e.in_file(name)),
+            Err(_) => want *= 2,
+        }
+    }
 }
 
 /// A custom archive's block: where it is and how it ends.
@@ -655,6 +684,9 @@ pub fn rewrite(
         &mut std::io::sink(),
         opts,
     )?;
+    // The schema is not the archive's data: count only table data.
+    total.bytes_in = 0;
+    total.bytes_out = 0;
     let gzip = header.compression == ArchiveCompression::Gzip;
     let summaries = if dir {
         rewrite_directory(src, dest, &entries, gzip, splitter.as_ref(), opts)
@@ -676,6 +708,7 @@ pub fn rewrite(
     }
     splitter.set_partial(false);
     splitter.finish().map_err(|e| e.in_file(name))?;
+    total.large_objects = splitter.large_objects();
     Ok(total)
 }
 

@@ -275,6 +275,9 @@ pub trait Splitter: Send + Sync {
     /// complete, until this is set back to `false` for the last call.
     fn set_partial(&mut self, partial: bool);
 
+    /// Large objects seen, which pass through unchanged.
+    fn large_objects(&self) -> u64;
+
     /// A copy in the same state (the schema and plans learned so far):
     /// the tables of a pg_dump archive are rewritten side by side.
     fn boxed_clone(&self) -> Box<dyn Splitter>;

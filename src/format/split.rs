@@ -88,6 +88,9 @@ pub struct DumpSplitter {
     seen: Vec<QualifiedName>,
     open: Option<OpenRows>,
     partial: bool,
+    /// PostgreSQL large objects seen (created by `lo_create`), which pass
+    /// through unchanged.
+    large_objects: u64,
 }
 
 impl DumpSplitter {
@@ -110,6 +113,7 @@ impl DumpSplitter {
             seen: Vec::new(),
             open: None,
             partial: false,
+            large_objects: 0,
         }
     }
 
@@ -230,6 +234,10 @@ impl DumpSplitter {
             let toks = sql::tokenize(text, lx).unwrap_or_default();
             if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
                 self.current_schema = Some(db.to_string());
+            }
+        } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"select") {
+            if memchr::memmem::find(text, b"lo_create(").is_some() {
+                self.large_objects += 1;
             }
         } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"set") {
             // `SET search_path = crm, pg_catalog;` names where unqualified
@@ -798,6 +806,10 @@ impl Splitter for DumpSplitter {
 
     fn set_partial(&mut self, partial: bool) {
         self.partial = partial;
+    }
+
+    fn large_objects(&self) -> u64 {
+        self.large_objects
     }
 
     fn boxed_clone(&self) -> Box<dyn Splitter> {

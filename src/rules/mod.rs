@@ -41,6 +41,10 @@ struct FileSpec {
 struct SecretSpec {
     env: Option<String>,
     file: Option<PathBuf>,
+    /// A random key for this run only: pseudonyms differ from run to run
+    /// (no joins across runs), for one-off shares.
+    #[serde(default)]
+    random: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -656,6 +660,11 @@ impl Rules {
         d.iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Is strict coverage asked for (rules file or command line)?
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
     /// Requires every data column of every table with data to have a rule.
     pub fn set_strict(&mut self, strict: bool) {
         self.strict |= strict;
@@ -1178,7 +1187,22 @@ fn read_secret(
         Some(SecretSpec {
             env: Some(_),
             file: Some(_),
+            ..
         }) => Err("[secret] takes `env` or `file`, not both".into()),
+        Some(SecretSpec {
+            random: true,
+            env,
+            file,
+        }) => {
+            if env.is_some() || file.is_some() {
+                return Err("[secret] random = true takes neither `env` nor `file`".into());
+            }
+            let mut key = vec![0u8; 32];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))
+                .map_err(|e| format!("cannot read random bytes for the per-run key: {e}"))?;
+            Ok((key, "a random per-run key".to_string()))
+        }
         Some(SecretSpec { file: Some(f), .. }) => {
             let path = match base {
                 Some(b) if f.is_relative() => b.join(f),
@@ -1773,6 +1797,30 @@ mod tests {
         let mut r = Rules::parse(src, "r.toml", None).unwrap();
         let e = r.bind(&table("t", &[("a", text(5))])).unwrap_err();
         assert!(e.to_string().contains("does not fit"), "{e}");
+    }
+
+    #[test]
+    fn random_per_run_secret_differs_between_runs() {
+        let src = "[secret]\nrandom = true\n[tables.t.columns]\na = \"hash\"\n";
+        let mut outs = Vec::new();
+        for _ in 0..2 {
+            let mut r = Rules::parse(src, "r.toml", None).unwrap();
+            let plan = r.bind(&table("t", &[("a", text(20))])).unwrap().unwrap();
+            let mut out = Vec::new();
+            plan.actions[0]
+                .as_ref()
+                .unwrap()
+                .apply(Some(b"alice"), &transform::NoRow, &mut out)
+                .unwrap();
+            outs.push(out);
+        }
+        assert_ne!(outs[0], outs[1]);
+        assert!(Rules::parse(
+            "[secret]\nrandom = true\nenv = \"X\"\n[tables.t.columns]\na = \"hash\"\n",
+            "r.toml",
+            None
+        )
+        .is_err());
     }
 
     #[test]
