@@ -315,3 +315,59 @@ fn closed_pipe_exits_quietly_with_its_own_code() {
         String::from_utf8_lossy(&r.stderr)
     );
 }
+
+#[test]
+fn independent_zstd_frames_decompress_in_parallel_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_dump(dir.path());
+    // dumpmask's own zstd output: independent 4 MiB frames.
+    let framed = dir.path().join("framed.sql.zst");
+    run_ok(&[
+        "--rules",
+        &rules(),
+        input.to_str().unwrap(),
+        "-o",
+        framed.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&framed).unwrap();
+    // From the file (frames shared out) and from standard input (one
+    // decoder) the rewrite of the decompressed dump is the same.
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let from_file = run_ok(&["--rules", empty.to_str().unwrap(), framed.to_str().unwrap()]).stdout;
+    let from_stdin = run_stdin(&["--rules", empty.to_str().unwrap()], &bytes);
+    assert!(from_stdin.status.success());
+    assert!(
+        from_file == from_stdin.stdout,
+        "parallel frames differ from the stream"
+    );
+    assert!(from_file.len() > 8 << 20, "the test needs several frames");
+    // A corrupt frame in the middle is an error, not a short dump.
+    let mut bad = bytes.clone();
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 64] {
+        *b ^= 0x5a;
+    }
+    let bad_path = dir.path().join("bad.sql.zst");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let out_path = dir.path().join("out.sql");
+    let r = dumpmask()
+        .args([
+            "run",
+            "-q",
+            "--rules",
+            empty.to_str().unwrap(),
+            bad_path.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!out_path.exists());
+}

@@ -166,6 +166,128 @@ pub fn decompress(
     }
 }
 
+/// Decompresses a zstd file made of independent frames (as dumpmask and
+/// pzstd write them) on `threads` threads, frames in order. `None` when the
+/// file is a single frame (nothing to share out) or its first frame does
+/// not record its size; the caller then streams it on one thread. Frames
+/// without a recorded size, or over 64 MiB, are streamed in turn.
+pub fn decompress_zstd_frames(
+    data: crate::format::SharedBytes,
+    threads: usize,
+    compressed: Arc<AtomicU64>,
+) -> Option<ChannelReader> {
+    use zstd::zstd_safe::{find_frame_compressed_size, get_frame_content_size};
+    const MAX_FRAME: u64 = 64 << 20;
+    {
+        let b: &[u8] = (*data).as_ref();
+        let first = find_frame_compressed_size(b).ok()?;
+        if first >= b.len() || !matches!(get_frame_content_size(b), Ok(Some(n)) if n <= MAX_FRAME) {
+            return None;
+        }
+    }
+    let threads = threads.max(1);
+    let (tx, rx) = bounded::<io::Result<Vec<u8>>>(threads * 2);
+    let thread = std::thread::spawn(move || {
+        let b: &[u8] = (*data).as_ref();
+        let corrupt = |at: usize| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("corrupt zstd data near compressed byte {at}"),
+            )
+        };
+        let (job_tx, job_rx) = bounded::<(u64, usize, usize, usize)>(threads * 2);
+        let (done_tx, done_rx) = bounded::<(u64, io::Result<Vec<u8>>)>(threads * 2);
+        let stream_rest = std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let job_rx = job_rx.clone();
+                let done_tx = done_tx.clone();
+                scope.spawn(move || {
+                    for (seq, start, end, size) in job_rx {
+                        let r = zstd::bulk::decompress(&b[start..end], size)
+                            .map_err(|_| corrupt(start));
+                        if done_tx.send((seq, r)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(job_rx);
+            drop(done_tx);
+            // The orderer: frames back in sequence to the reader.
+            let tx2 = tx.clone();
+            scope.spawn(move || {
+                let mut pending = BTreeMap::new();
+                let mut next = 0u64;
+                for (seq, r) in done_rx {
+                    pending.insert(seq, r);
+                    while let Some(r) = pending.remove(&next) {
+                        let failed = r.is_err();
+                        if tx2.send(r).is_err() || failed {
+                            return;
+                        }
+                        next += 1;
+                    }
+                }
+            });
+            let mut pos = 0;
+            let mut seq = 0u64;
+            while pos < b.len() {
+                let rest = &b[pos..];
+                let (Ok(n), Ok(Some(size))) = (
+                    find_frame_compressed_size(rest),
+                    get_frame_content_size(rest),
+                ) else {
+                    break; // streamed below, after the frames before it
+                };
+                if size > MAX_FRAME || job_tx.send((seq, pos, pos + n, size as usize)).is_err() {
+                    break;
+                }
+                compressed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                pos += n;
+                seq += 1;
+            }
+            drop(job_tx);
+            pos
+        });
+        // What is left (a frame without a recorded size, a huge one, or
+        // corrupt data) is streamed on this thread, after every frame
+        // before it has gone out.
+        let rest_from = stream_rest;
+        if rest_from < b.len() {
+            let counted = CountingReader::new(&b[rest_from..], compressed.clone());
+            let mut d = match zstd::stream::read::Decoder::new(counted) {
+                Ok(d) => d,
+                Err(_) => {
+                    let _ = tx.send(Err(corrupt(rest_from)));
+                    return;
+                }
+            };
+            loop {
+                let mut block = vec![0u8; 1 << 20];
+                match d.read(&mut block) {
+                    Ok(0) => return,
+                    Ok(k) => {
+                        block.truncate(k);
+                        if tx.send(Ok(block)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tx.send(Err(corrupt(rest_from)));
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Some(ChannelReader {
+        rx,
+        current: Vec::new(),
+        at: 0,
+        _thread: Some(thread),
+    })
+}
+
 /// How output is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Codec {
@@ -190,7 +312,10 @@ impl Codec {
             Compression::None => Ok(block.to_vec()),
             Compression::Zstd => {
                 let mut c = zstd::bulk::Compressor::new(self.level)?;
+                // The size lets a reader decompress frames in parallel; the
+                // checksum lets it notice corruption.
                 c.include_contentsize(true)?;
+                c.include_checksum(true)?;
                 c.compress(block)
             }
             Compression::Gzip => {

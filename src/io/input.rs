@@ -114,6 +114,30 @@ impl Input {
         let mut head = Vec::with_capacity(4);
         fill(&mut file, &mut head, 4).map_err(|e| Error::io(format!("reading {name}"), e))?;
         let kind = Compression::sniff(&head);
+        if kind == Compression::Zstd {
+            // Independent frames (dumpmask's own output, pzstd's) are
+            // decompressed in parallel.
+            // SAFETY: as for the plain map below.
+            if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+                let count = Arc::new(AtomicU64::new(0));
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+                if let Some(reader) = crate::io::compress::decompress_zstd_frames(
+                    Arc::new(Mapped(map)),
+                    threads,
+                    count.clone(),
+                ) {
+                    return Ok(Source {
+                        input: Input::Stream {
+                            reader: Box::new(reader),
+                            name,
+                        },
+                        stored_size: Some(size),
+                        compressed_read: Some(count),
+                        compression: kind,
+                    });
+                }
+            }
+        }
         if kind != Compression::None {
             let file = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
             return Ok(Source::stream(Box::new(file), name, kind, Some(size)));
