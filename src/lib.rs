@@ -156,12 +156,17 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     summary.rules_fingerprint = fingerprint;
     summary.compression = codec.kind;
     if let Some(path) = &cfg.report {
-        let mut f = AtomicFile::create(path)?;
-        f.write_all(summary.to_json().as_bytes())
-            .map_err(|e| Error::io("writing the report", e))?;
-        f.commit()?;
+        write_report(path, &summary)?;
     }
     Ok(summary)
+}
+
+/// Writes the JSON run report, atomically.
+fn write_report(path: &std::path::Path, summary: &Summary) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(summary.to_json().as_bytes())
+        .map_err(|e| Error::io("writing the report", e))?;
+    f.commit()
 }
 
 /// Rewrites a pg_dump archive (custom file or directory) into another of
@@ -201,10 +206,7 @@ fn run_archive(cfg: &RunConfig, rules: Rules, dir: bool, fingerprint: &str) -> R
     summary.duration = started.elapsed();
     summary.rules_fingerprint = fingerprint.to_string();
     if let Some(path) = &cfg.report {
-        let mut f = AtomicFile::create(path)?;
-        f.write_all(summary.to_json().as_bytes())
-            .map_err(|e| Error::io("writing the report", e))?;
-        f.commit()?;
+        write_report(path, &summary)?;
     }
     Ok(summary)
 }

@@ -132,6 +132,52 @@ pub enum Literal {
     Bits(usize, usize),
 }
 
+/// A value both dialects write the same way: a number (`-12.5e3`), or a
+/// keyword (`NULL`, `TRUE`, `FALSE`, `DEFAULT`). Returns it and the offset
+/// just past it.
+pub(crate) fn bare_value(
+    w: &[u8],
+    i: usize,
+) -> std::result::Result<(Literal, usize), (usize, &'static str)> {
+    let Some(&b) = w.get(i) else {
+        return Err((i, "row ends inside a value"));
+    };
+    if matches!(b, b'-' | b'+' | b'.' | b'0'..=b'9') {
+        let mut j = i + 1;
+        while j < w.len() && (w[j].is_ascii_digit() || w[j] == b'.') {
+            j += 1;
+        }
+        if j < w.len() && (w[j] == b'e' || w[j] == b'E') {
+            j += 1;
+            if j < w.len() && (w[j] == b'-' || w[j] == b'+') {
+                j += 1;
+            }
+            while j < w.len() && w[j].is_ascii_digit() {
+                j += 1;
+            }
+        }
+        if !w[i..j].iter().any(u8::is_ascii_digit) {
+            return Err((i, "malformed number"));
+        }
+        return Ok((Literal::Bare, j));
+    }
+    let mut j = i;
+    while j < w.len() && w[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    let word = &w[i..j];
+    if word.eq_ignore_ascii_case(b"null") {
+        Ok((Literal::Null, j))
+    } else if ["true", "false", "default"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
+    {
+        Ok((Literal::Bare, j))
+    } else {
+        Err((i, "unexpected bytes where a value should be"))
+    }
+}
+
 impl Literal {
     /// Decodes the literal's value into `out`; `None` for NULL. `bare` is
     /// the whole literal's span, used for numbers and keywords.

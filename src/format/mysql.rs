@@ -107,42 +107,7 @@ fn literal(w: &[u8], i: usize) -> Result<(Literal, usize), (usize, &'static str)
             };
             Ok((lit, end + 1))
         }
-        b'-' | b'+' | b'.' | b'0'..=b'9' => {
-            let mut j = i + 1;
-            while j < w.len() && (w[j].is_ascii_digit() || w[j] == b'.') {
-                j += 1;
-            }
-            if j < w.len() && (w[j] == b'e' || w[j] == b'E') {
-                j += 1;
-                if j < w.len() && (w[j] == b'-' || w[j] == b'+') {
-                    j += 1;
-                }
-                while j < w.len() && w[j].is_ascii_digit() {
-                    j += 1;
-                }
-            }
-            if !w[i..j].iter().any(u8::is_ascii_digit) {
-                return Err((i, "malformed number"));
-            }
-            Ok((Literal::Bare, j))
-        }
-        _ => {
-            let mut j = i;
-            while j < w.len() && w[j].is_ascii_alphabetic() {
-                j += 1;
-            }
-            let word = &w[i..j];
-            if word.eq_ignore_ascii_case(b"null") {
-                Ok((Literal::Null, j))
-            } else if ["true", "false", "default"]
-                .iter()
-                .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
-            {
-                Ok((Literal::Bare, j))
-            } else {
-                Err((i, "unexpected bytes where a value should be"))
-            }
-        }
+        _ => super::bare_value(w, i),
     }
 }
 
