@@ -346,3 +346,41 @@ proptest! {
         prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
     }
 }
+
+/// The obvious string scanner: one byte at a time.
+fn naive_string_end(s: &[u8], mut i: usize, quote: u8, backslash: bool) -> Option<usize> {
+    while i < s.len() {
+        if backslash && s[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if s[i] == quote {
+            if s.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5000))]
+
+    #[test]
+    fn string_end_agrees_with_the_obvious_scanner(
+        body in prop::collection::vec(prop::sample::select(vec![b'a', b'\'', b'\\', b'"', 0xffu8, b'\n', 0u8, b'x']), 0..120),
+        start in 0usize..8,
+        backslash in any::<bool>(),
+    ) {
+        let start = start.min(body.len());
+        for quote in [b'\'', b'"'] {
+            prop_assert_eq!(
+                dumpmask::sql::string_end(&body, start, quote, backslash),
+                naive_string_end(&body, start, quote, backslash)
+            );
+        }
+    }
+}
