@@ -744,6 +744,8 @@ impl Rules {
         let mut drop_when = None;
         let mut sample = None;
         let mut blocks = Vec::new();
+        // (rule, block within the rule) -> index in `blocks`.
+        let mut block_index: std::collections::HashMap<(usize, usize), usize> = Default::default();
         let mut problem = |kind: ProblemKind, column: Option<&str>, message: String| {
             problems.push(Problem {
                 kind,
@@ -825,7 +827,7 @@ impl Rules {
                     actions[idx] = Some(t);
                 }
             }
-            for b in &rule.blocks {
+            for (local, b) in rule.blocks.iter().enumerate() {
                 let cond = match b.cond.bind(table) {
                     Ok(c) => c,
                     Err(m) => {
@@ -855,6 +857,7 @@ impl Rules {
                         ),
                     }
                 }
+                block_index.insert((i, local), blocks.len());
                 blocks.push(PlanBlock {
                     cond,
                     actions: acts,
@@ -990,9 +993,12 @@ impl Rules {
                 let t: Arc<dyn Transform> = Arc::new(library::Template { parts, max_chars });
                 match block {
                     None => actions[idx] = Some(t),
-                    Some(b) => {
-                        if let Some(slot) = blocks
-                            .get_mut(b)
+                    Some(local) => {
+                        // The block as bound (blocks that failed to bind
+                        // are absent, so local and bound indexes differ).
+                        let bound = block_index.get(&(i, local)).copied();
+                        if let Some(slot) = bound
+                            .and_then(|b| blocks.get_mut(b))
                             .and_then(|pb| pb.actions.iter_mut().find(|(c, _)| *c == idx))
                         {
                             slot.1 = t;
@@ -1898,6 +1904,43 @@ mod tests {
             e.starts_with("r.toml:2:1:") && e.contains("drop_when"),
             "{e}"
         );
+    }
+
+    struct OneRow(Vec<Option<Vec<u8>>>);
+
+    impl transform::Row for OneRow {
+        fn original(&self, col: usize) -> Option<&[u8]> {
+            self.0.get(col).and_then(|v| v.as_deref())
+        }
+    }
+
+    #[test]
+    fn template_in_a_when_block_uses_the_rewritten_names() {
+        std::env::set_var("DUMPMASK_TEST_SECRET_T", "0123456789abcdef");
+        let src = "[secret]\nenv = \"DUMPMASK_TEST_SECRET_T\"\n\
+            [tables.t.columns]\na = \"first_name\"\n\
+            [[tables.t.when]]\nif = \"nosuch = 1\"\ncolumns = { b = \"null\" }\n\
+            [[tables.t.when]]\nif = \"a = 'x'\"\ncolumns = { b = { transform = \"template\", template = \"{a}!{a.original}\" } }\n";
+        let mut r = Rules::parse(src, "r.toml", None).unwrap();
+        r.collect_problems(); // the first block names a missing column
+        let plan = r
+            .bind(&table("t", &[("a", text(50)), ("b", text(50))]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(plan.blocks.len(), 1);
+        let row = OneRow(vec![Some(b"x".to_vec()), Some(b"old".to_vec())]);
+        let mut name = Vec::new();
+        plan.actions[0]
+            .as_ref()
+            .unwrap()
+            .apply(Some(b"x"), &row, &mut name)
+            .unwrap();
+        let (_, t) = &plan.blocks[0].actions[0];
+        let mut out = Vec::new();
+        t.apply(Some(b"old"), &row, &mut out).unwrap();
+        let mut want = name.clone();
+        want.extend_from_slice(b"!x");
+        assert_eq!(out, want);
     }
 
     #[test]
