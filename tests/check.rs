@@ -180,3 +180,24 @@ fn archives_are_checked_from_their_toc_alone() {
     let (code, v) = check(rules, "postgres/directory", &[]);
     assert_eq!(code, 2, "{v}");
 }
+
+#[test]
+fn postgres_enums_and_domains_are_known_types() {
+    for dump in ["postgres/plain.sql", "postgres/custom.dump"] {
+        let bad = "[tables.customers.columns]\nstatus = { transform = \"fixed\", value = \"pending\" }\nemail_domain = { transform = \"hash\", length = 300 }\n";
+        let (code, v) = check(bad, dump, &[]);
+        assert_eq!(code, 2, "{dump}");
+        assert_eq!(
+            kinds(&v),
+            vec![
+                ("type_conflict".into(), "email_domain".into()),
+                ("type_conflict".into(), "status".into())
+            ],
+            "{dump}: {v}"
+        );
+        let good =
+            "[tables.customers.columns]\nstatus = { transform = \"fixed\", value = \"closed\" }\n";
+        let (code, v) = check(good, dump, &[]);
+        assert_eq!(code, 0, "{dump}: {v}");
+    }
+}

@@ -412,7 +412,7 @@ fn schema_sql(entries: &[Entry]) -> Vec<u8> {
             // Counted as a plain dump's lo_create is.
             sql.extend_from_slice(b"SELECT pg_catalog.lo_create(0);\n");
         }
-        if ["TABLE", "TABLE ATTACH", "CONSTRAINT"]
+        if ["TYPE", "DOMAIN", "TABLE", "TABLE ATTACH", "CONSTRAINT"]
             .iter()
             .any(|d| e.desc_is(d))
         {

@@ -83,6 +83,8 @@ pub struct DumpSplitter {
     max_statement: usize,
     delimiter: Vec<u8>,
     current_schema: Option<String>,
+    /// Types the dump declared (PostgreSQL enums and domains), by name.
+    types: HashMap<String, ColumnType>,
     /// Tables declared so far (or met in data first), with their plans.
     tables: HashMap<QualifiedName, (Table, Option<Arc<TablePlan>>)>,
     seen: Vec<QualifiedName>,
@@ -109,6 +111,7 @@ impl DumpSplitter {
             max_statement,
             delimiter: b";".to_vec(),
             current_schema: None,
+            types: HashMap::new(),
             tables: HashMap::new(),
             seen: Vec::new(),
             open: None,
@@ -275,9 +278,20 @@ impl DumpSplitter {
         let table = schema::parse_create_table(text, self.dialect.lexical())
             .map_err(|m| Error::input(at, format!("cannot read CREATE TABLE: {m}")))?;
         let Some(mut table) = table else {
+            self.create_type(text);
             return Ok(());
         };
         table.name = self.resolve(&table.name);
+        // Columns of a type the dump declared (PostgreSQL enums, domains)
+        // get what the declaration says, so rules are checked against it.
+        for c in &mut table.columns {
+            if let ColumnType::Other(name) = &c.ty {
+                let bare = name.rsplit(' ').next().unwrap_or_default();
+                if let Some(t) = self.types.get(bare) {
+                    c.ty = t.clone();
+                }
+            }
+        }
         let plan = self
             .rules
             .bind(&table)
@@ -285,6 +299,44 @@ impl DumpSplitter {
         self.seen.push(table.name.clone());
         self.tables.insert(table.name.clone(), (table, plan));
         Ok(())
+    }
+
+    /// `CREATE TYPE t AS ENUM ('a', 'b')`, `CREATE DOMAIN d AS varchar(20)
+    /// ...`: remembered by their bare name (lower case, as unquoted names
+    /// are).
+    fn create_type(&mut self, text: &[u8]) {
+        let Ok(toks) = sql::tokenize(text, self.dialect.lexical()) else {
+            return;
+        };
+        let kind = match toks.get(1) {
+            Some(t) if t.token.is_word("type") => "type",
+            Some(t) if t.token.is_word("domain") => "domain",
+            _ => return,
+        };
+        let mut i = 2;
+        let Some(name) = QualifiedName::parse(&toks, &mut i) else {
+            return;
+        };
+        if !toks.get(i).is_some_and(|t| t.token.is_word("as")) {
+            return;
+        }
+        let ty = if kind == "type" {
+            if !toks.get(i + 1).is_some_and(|t| t.token.is_word("enum")) {
+                return;
+            }
+            ColumnType::from_tokens(&toks[i + 1..])
+        } else {
+            let stop = toks[i + 1..]
+                .iter()
+                .position(|t| {
+                    ["constraint", "check", "default", "not", "null", "collate"]
+                        .iter()
+                        .any(|k| t.token.is_word(k))
+                })
+                .map_or(toks.len(), |p| i + 1 + p);
+            ColumnType::from_tokens(&toks[i + 1..stop])
+        };
+        self.types.insert(name.name.to_ascii_lowercase(), ty);
     }
 
     /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...`: the child's
