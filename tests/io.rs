@@ -371,3 +371,25 @@ fn independent_zstd_frames_decompress_in_parallel_to_the_same_bytes() {
     );
     assert!(!out_path.exists());
 }
+
+#[test]
+fn compression_level_out_of_range_is_a_usage_error() {
+    for (kind, level) in [("gzip", "12"), ("zstd", "0"), ("zstd", "23")] {
+        let out = dumpmask()
+            .args([
+                "run",
+                "-q",
+                "--rules",
+                &rules(),
+                "--compress",
+                kind,
+                "--level",
+                level,
+            ])
+            .arg(fixture("mysql/default.sql"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{kind} {level}");
+        assert!(out.stdout.is_empty());
+    }
+}

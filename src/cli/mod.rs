@@ -250,6 +250,18 @@ fn run(args: RunArgs) -> ExitCode {
             };
             let mut codec = Codec::with_default_level(kind);
             if let Some(l) = level {
+                let range = match kind {
+                    Compression::Gzip => 1..=9,
+                    _ => 1..=22,
+                };
+                if !range.contains(&l) {
+                    eprintln!(
+                        "dumpmask: error: --level {l} is out of range for {kind:?} ({}-{})",
+                        range.start(),
+                        range.end()
+                    );
+                    return ExitCode::from(exit::USAGE_OR_RULES);
+                }
                 codec.level = l;
             }
             Some(codec)
