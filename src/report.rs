@@ -242,8 +242,9 @@ impl Summary {
         let mut per_transform: BTreeMap<&str, u64> = BTreeMap::new();
         for t in self.tables.values() {
             for (i, n) in t.counts.values_changed.iter().enumerate() {
-                if let Some(Some(name)) = t.transforms.get(i) {
-                    *per_transform.entry(name).or_default() += n;
+                match t.transforms.get(i) {
+                    Some(Some(name)) if *n > 0 => *per_transform.entry(name).or_default() += n,
+                    _ => {}
                 }
             }
         }
