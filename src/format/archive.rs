@@ -142,7 +142,16 @@ fn truncated(at: usize) -> Error {
     Error::input(at as u64, "truncated or corrupt pg_dump archive")
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// The next `n` bytes, if the input has them (lengths come from the
+    /// archive: no overflow, no panic on a hostile one).
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.b.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
     fn byte(&mut self) -> Result<u8> {
         let b = *self.b.get(self.pos).ok_or_else(|| truncated(self.pos))?;
         self.pos += 1;
@@ -152,18 +161,14 @@ impl Reader<'_> {
     fn int(&mut self) -> Result<i64> {
         let at = self.pos;
         let sign = self.byte()?;
-        let bytes = self
-            .b
-            .get(self.pos..self.pos + self.int_size)
-            .ok_or_else(|| truncated(at))?;
-        self.pos += self.int_size;
+        let bytes = self.take(self.int_size).ok_or_else(|| truncated(at))?;
         let mut v: i64 = 0;
         for (i, b) in bytes.iter().enumerate().take(8) {
             v |= (*b as i64) << (8 * i);
         }
         match sign {
             0 => Ok(v),
-            1 => Ok(-v),
+            1 => Ok(v.wrapping_neg()),
             _ => Err(Error::input(
                 at as u64,
                 "corrupt integer in pg_dump archive",
@@ -177,12 +182,10 @@ impl Reader<'_> {
         if len < 0 {
             return Ok(None);
         }
-        let len = len as usize;
-        let s = self
-            .b
-            .get(self.pos..self.pos + len)
+        let s = usize::try_from(len)
+            .ok()
+            .and_then(|len| self.take(len))
             .ok_or_else(|| truncated(at))?;
-        self.pos += len;
         Ok(Some(s.to_vec()))
     }
 
@@ -195,11 +198,7 @@ impl Reader<'_> {
                 "corrupt data offset in pg_dump archive",
             ));
         }
-        let bytes = self
-            .b
-            .get(self.pos..self.pos + self.off_size)
-            .ok_or_else(|| truncated(at))?;
-        self.pos += self.off_size;
+        let bytes = self.take(self.off_size).ok_or_else(|| truncated(at))?;
         let mut v = 0u64;
         for (i, b) in bytes.iter().enumerate().take(8) {
             v |= (*b as u64) << (8 * i);
@@ -475,10 +474,10 @@ fn scan_blocks(b: &[u8], from: usize, h: &Header) -> Result<Vec<Block>> {
             if len == 0 {
                 return Ok(());
             }
-            if len < 0 || r.pos + len as usize > r.b.len() {
+            let skipped = usize::try_from(len).ok().and_then(|n| r.take(n));
+            if skipped.is_none() {
                 return Err(truncated(at));
             }
-            r.pos += len as usize;
         }
     };
     while r.pos < b.len() {
@@ -828,24 +827,22 @@ fn rewrite_custom(
     };
     // Each table's new block goes to its own spool file, side by side;
     // the archive is then assembled in the original order.
-    let jobs: Vec<(usize, &Entry)> = blocks
+    // (block index, its table's entry, its spool file).
+    let jobs: Vec<(usize, &Entry, TempFile)> = blocks
         .iter()
         .enumerate()
         .filter(|(_, blk)| blk.kind == 1)
         .filter_map(|(i, blk)| {
-            entries
+            let e = entries
                 .iter()
-                .find(|e| e.dump_id == blk.dump_id && is_table_data(e))
-                .map(|e| (i, e))
+                .find(|e| e.dump_id == blk.dump_id && is_table_data(e))?;
+            let spool = TempFile(dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id())));
+            Some((i, e, spool))
         })
         .collect();
-    let spools: Vec<TempFile> = jobs
-        .iter()
-        .map(|(i, _)| TempFile(dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id()))))
-        .collect();
-    let results = in_parallel(&jobs, opts, &|&(i, e), per_job| {
-        let block = &blocks[i];
-        let path = &spools[jobs.iter().position(|(j, _)| *j == i).unwrap_or(0)].0;
+    let results = in_parallel(&jobs, opts, &|(i, e, spool), per_job| {
+        let block = &blocks[*i];
+        let path = &spool.0;
         let werr = |err: std::io::Error| Error::io(format!("writing {}", display_path(path)), err);
         let file = File::create(path).map_err(werr)?;
         let rows = ChunkReader {
@@ -887,12 +884,12 @@ fn rewrite_custom(
     let mut offsets = Vec::with_capacity(blocks.len());
     for (i, block) in blocks.iter().enumerate() {
         let start = pos;
-        match jobs.iter().position(|(j, _)| *j == i) {
-            Some(k) => {
+        match jobs.iter().find(|(j, _, _)| *j == i) {
+            Some((_, _, spool)) => {
                 let mut head = vec![1u8];
                 put_int(&mut head, block.dump_id, h.int_size);
                 out.write_all(&head).map_err(werr)?;
-                let mut spool = File::open(&spools[k].0).map_err(werr)?;
+                let mut spool = File::open(&spool.0).map_err(werr)?;
                 let n = std::io::copy(&mut spool, &mut out).map_err(werr)?;
                 pos += head.len() as u64 + n;
             }
@@ -1074,6 +1071,32 @@ mod tests {
             assert_eq!(e.extra, Extra::Offset(2, block.start as u64));
         }
         assert!(blocks.iter().any(|b| b.kind == 3));
+    }
+
+    #[test]
+    fn hostile_lengths_are_errors_not_panics() {
+        let b = std::fs::read(fixture("custom.dump")).unwrap();
+        let (h, _, end) = read_toc(&b, false).unwrap();
+        // The first TOC string's length (after count, dump id, had-dumper)
+        // set to the largest positive and the most negative integers.
+        let at = h.raw.len() + 3 * (1 + h.int_size);
+        for fill in [0xffu8, 0x7f] {
+            let mut bad = b.clone();
+            bad[at] = 0;
+            for x in &mut bad[at + 1..at + 1 + h.int_size] {
+                *x = fill;
+            }
+            assert!(read_toc(&bad, false).is_err(), "length {fill:#x}..");
+        }
+        // A chunk length past the end of the file.
+        let mut bad = b.clone();
+        let blocks = scan_blocks(&b, end, &h).unwrap();
+        let chunk_len_at = blocks[0].start + 1 + 1 + h.int_size;
+        bad[chunk_len_at] = 0;
+        for x in &mut bad[chunk_len_at + 1..chunk_len_at + 1 + h.int_size] {
+            *x = 0xff;
+        }
+        assert!(scan_blocks(&bad, end, &h).is_err());
     }
 
     #[test]

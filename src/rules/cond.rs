@@ -185,17 +185,16 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, CondError> {
                 i += 1;
             }
             b'!' | b'<' | b'>' => {
-                let two = &src[i..(i + 2).min(b.len())];
-                let op = match two {
-                    "!=" => "!=",
-                    "<>" => "!=",
-                    "<=" => "<=",
-                    ">=" => ">=",
-                    _ if c == b'<' => "<",
-                    _ if c == b'>' => ">",
+                // Bytes, not str: the next character may be multi-byte.
+                let (op, len) = match (c, b.get(i + 1)) {
+                    (b'!', Some(b'=')) | (b'<', Some(b'>')) => ("!=", 2),
+                    (b'<', Some(b'=')) => ("<=", 2),
+                    (b'>', Some(b'=')) => (">=", 2),
+                    (b'<', _) => ("<", 1),
+                    (b'>', _) => (">", 1),
                     _ => return Err(err(start, "unexpected `!`")),
                 };
-                i += if op.len() == 2 || two == "<>" { 2 } else { 1 };
+                i += len;
                 out.push((Tok::Op(op), start));
             }
             b'0'..=b'9' | b'-' | b'+' | b'.' => {
@@ -833,6 +832,15 @@ mod tests {
         assert_eq!(parse("status == 'x'").unwrap_err().at, 8);
         assert_eq!(parse("status = 'x").unwrap_err().at, 9);
         assert_eq!(parse("status 'x'").unwrap_err().at, 7);
+    }
+
+    #[test]
+    fn operators_before_multibyte_text_do_not_split_characters() {
+        // `é` is a name (a column), so this is a comparison.
+        assert!(matches!(parse("a <é"), Ok(Cond::Cmp(_, CmpOp::Lt, _))));
+        assert!(parse("a <'é'").is_ok());
+        assert!(parse("a<>'é'").is_ok());
+        assert_eq!(parse("a !é").unwrap_err().at, 2);
     }
 
     #[test]
