@@ -286,6 +286,9 @@ pub struct Uuid {
     pub prf: Arc<Prf>,
     /// Domain separation.
     pub domain: String,
+    /// Distinct outputs promised: only UUID inputs (encrypted) qualify;
+    /// anything else would go through a hash.
+    pub unique: bool,
 }
 
 fn parse_uuid(v: &[u8]) -> Option<u128> {
@@ -338,6 +341,11 @@ impl Transform for Uuid {
                     z |= (y >> i & 1) << b;
                 }
                 write_uuid(z, out);
+            }
+            None if self.unique => {
+                return Err(err(
+                    "not a UUID; `unique = true` keeps its promise only for UUIDs",
+                ));
             }
             None => {
                 let d = self.prf.derive(self.domain.as_bytes(), v, 0);
@@ -1026,6 +1034,7 @@ mod tests {
         let u = Uuid {
             prf: prf(),
             domain: "uuid".into(),
+            unique: false,
         };
         let a = run(&u, "123e4567-e89b-42d3-a456-426614174000");
         assert_eq!(a.len(), 36);
@@ -1034,6 +1043,9 @@ mod tests {
         assert_ne!(a, run(&u, "123e4567-e89b-42d3-a456-426614174001"));
         let v = run(&u, "not a uuid");
         assert_eq!(v.len(), 36);
+        let unique = Uuid { unique: true, ..u };
+        let mut out = Vec::new();
+        assert!(unique.apply(Some(b"not a uuid"), &NoRow, &mut out).is_err());
     }
 
     #[test]

@@ -1306,8 +1306,7 @@ pub fn build_transform(
     let promises_unique = matches!(
         name,
         "keep" | "mask" | "phone" | "email" | "uuid" | "iban" | "ipv4" | "ipv6" | "ip"
-    ) || (name == "credit_card" && spec.keep_last4 != Some(true))
-        || (name == "ipv4" || name == "ipv6") && spec.keep_prefix.is_some();
+    ) || (name == "credit_card" && spec.keep_last4 != Some(true));
     if spec.unique && !promises_unique {
         return Err(format!(
             "`{name}` cannot promise distinct outputs for distinct inputs, so it refuses `unique = true` (use mask, phone, email, uuid, iban, credit_card or ipv4/ipv6)"
@@ -1475,6 +1474,7 @@ pub fn build_transform(
             Arc::new(Uuid {
                 prf: keyed()?,
                 domain,
+                unique: spec.unique,
             })
         }
         "ipv4" | "ipv6" | "ip" => {
