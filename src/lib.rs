@@ -92,7 +92,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     }
     let source = Input::open(&cfg.input)?;
     let name = source.input.name().to_string();
-    let options = cfg.options.clone();
+    let options = &cfg.options;
     if let Some(p) = &options.progress {
         p.set_source(source.compressed_read.clone(), source.stored_size);
     }
@@ -133,7 +133,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let mut summary = match &cfg.output {
         None => {
             let out = BufWriter::with_capacity(1 << 20, std::io::stdout());
-            let (summary, written) = rewrite_to(source.input, &mut make, out, codec, &options)?;
+            let (summary, written) = rewrite_to(source.input, &mut make, out, codec, options)?;
             let mut summary = summary;
             summary.bytes_written = written.1;
             summary
@@ -141,11 +141,11 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         Some(path) => {
             let file = AtomicFile::create(path)?;
             let (summary, (file, written)) =
-                rewrite_to(source.input, &mut make, file, codec, &options).map_err(|e| match e
-                    .kind()
-                {
-                    ErrorKind::Io => e.in_file(error::display_path(path)),
-                    _ => e,
+                rewrite_to(source.input, &mut make, file, codec, options).map_err(|e| {
+                    match e.kind() {
+                        ErrorKind::Io => e.in_file(error::display_path(path)),
+                        _ => e,
+                    }
                 })?;
             file.commit()?;
             let mut summary = summary;

@@ -246,7 +246,8 @@ const ATTRIBUTE_WORDS: &[&str] = &[
     "compression",
     "key",
     "serial",
-    "without", // PostgreSQL `timestamp without time zone` is part of the type
+    // `timestamp without time zone`: `timestamp` alone says what matters.
+    "without",
 ];
 
 /// Words that start a table-level item rather than a column.

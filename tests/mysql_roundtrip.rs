@@ -26,8 +26,7 @@ const RULED: &[(&str, &[&str])] = &[
     ("we`ird", &["First Name"]),
 ];
 
-/// Transformers that may legitimately map a value to itself (`fixed` on a
-/// value already equal to the literal): none in the fixture data.
+/// A backtick-quoted identifier.
 fn q(ident: &str) -> String {
     format!("`{}`", ident.replace('`', "``"))
 }
