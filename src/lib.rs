@@ -14,6 +14,7 @@ pub mod report;
 pub mod rewrite;
 pub mod rules;
 pub mod schema;
+pub mod simd;
 pub mod sql;
 
 use std::io::{BufWriter, Write};

@@ -5,6 +5,8 @@
 //! It knows quoting, escapes and comments through [`Lexical`], which the
 //! dialect supplies, and nothing about statements.
 
+use crate::simd::{escaped, Block, WIDTH};
+
 /// Lexical facts that differ between dialects.
 #[derive(Debug, Clone, Copy)]
 pub struct Lexical {
@@ -409,26 +411,45 @@ fn find(src: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// quote. A doubled quote is an escaped quote; with `backslash`, a backslash
 /// escapes the byte after it (so `\\'` is an escaped backslash, then the end).
 pub fn string_end(src: &[u8], mut i: usize, quote: u8, backslash: bool) -> Option<usize> {
+    if backslash {
+        return escaped_string_end(src, i, quote);
+    }
     loop {
-        let n = if backslash {
-            memchr::memchr2(quote, b'\\', &src[i..])?
-        } else {
-            memchr::memchr(quote, &src[i..])?
-        };
-        let j = i + n;
-        if src[j] == b'\\' {
-            i = j + 2;
-            if i > src.len() {
-                return None;
-            }
-            continue;
-        }
+        let j = i + memchr::memchr(quote, &src[i..])?;
         if src.get(j + 1) == Some(&quote) {
             i = j + 2;
             continue;
         }
         return Some(j);
     }
+}
+
+/// [`string_end`] with backslash escapes, 64 bytes at a time: dump strings
+/// (binary data above all) are dense with escapes, which a search for the
+/// next quote or backslash would stop at one by one.
+fn escaped_string_end(src: &[u8], mut i: usize, quote: u8) -> Option<usize> {
+    let mut carry = false;
+    'blocks: while i < src.len() {
+        let block = Block::load(src, i);
+        let mut quotes = block.eq(quote) & !escaped(block.eq(b'\\'), &mut carry);
+        while quotes != 0 {
+            let j = quotes.trailing_zeros();
+            let at = i + j as usize;
+            if src.get(at + 1) != Some(&quote) {
+                return Some(at);
+            }
+            // A doubled quote (the second is never escaped: a quote
+            // precedes it).
+            if j == 63 {
+                i = at + 2;
+                carry = false;
+                continue 'blocks;
+            }
+            quotes &= !(3 << j);
+        }
+        i += WIDTH;
+    }
+    None
 }
 
 /// Reads a quoted identifier starting at its opening quote: the name with

@@ -371,7 +371,7 @@ proptest! {
 
     #[test]
     fn string_end_agrees_with_the_obvious_scanner(
-        body in prop::collection::vec(prop::sample::select(vec![b'a', b'\'', b'\\', b'"', 0xffu8, b'\n', 0u8, b'x']), 0..120),
+        body in prop::collection::vec(prop::sample::select(vec![b'a', b'\'', b'\\', b'"', 0xffu8, b'\n', 0u8, b'x']), 0..300),
         start in 0usize..8,
         backslash in any::<bool>(),
     ) {
@@ -380,6 +380,22 @@ proptest! {
             prop_assert_eq!(
                 dumpmask::sql::string_end(&body, start, quote, backslash),
                 naive_string_end(&body, start, quote, backslash)
+            );
+        }
+    }
+
+    /// Long strings dense with backslashes, where the end lies blocks away
+    /// from the start.
+    #[test]
+    fn long_escaped_strings_end_where_the_obvious_scanner_says(
+        body in prop::collection::vec(prop_oneof![40 => Just(b'a'), 30 => Just(b'\\'), 1 => Just(b'\''), 1 => Just(b'"')], 0..600),
+        start in 0usize..70,
+    ) {
+        let start = start.min(body.len());
+        for quote in [b'\'', b'"'] {
+            prop_assert_eq!(
+                dumpmask::sql::string_end(&body, start, quote, true),
+                naive_string_end(&body, start, quote, true)
             );
         }
     }
