@@ -64,6 +64,8 @@ pub struct Scratch {
     /// The current row's values: literal, value start, literal end, value
     /// end (past any cast).
     values: Vec<(Literal, usize, usize, usize)>,
+    /// Offsets of the current row's commas, where they are found first.
+    commas: Vec<usize>,
     /// Original values of the columns conditions read: table column index
     /// and range in `row_bytes` (`None`: NULL or absent).
     row: Vec<(usize, Option<Range<usize>>)>,
@@ -137,24 +139,8 @@ fn rewrite_rows(
     counts: &mut TableCounts,
 ) -> Result<(usize, u64)> {
     match piece.stmt.format {
-        RowFormat::MySqlTuples => rewrite_tuples(
-            src,
-            piece,
-            out,
-            scratch,
-            counts,
-            mysql::value,
-            &mysql::LEXICAL,
-        ),
-        RowFormat::PgTuples => rewrite_tuples(
-            src,
-            piece,
-            out,
-            scratch,
-            counts,
-            postgres::value,
-            &postgres::LEXICAL,
-        ),
+        RowFormat::MySqlTuples => rewrite_tuples(src, piece, out, scratch, counts, &MYSQL_TUPLES),
+        RowFormat::PgTuples => rewrite_tuples(src, piece, out, scratch, counts, &PG_TUPLES),
         RowFormat::CopyText => rewrite_copy(src, piece, out, scratch, counts),
     }
 }
@@ -162,6 +148,31 @@ fn rewrite_rows(
 /// Reads one value: literal, literal end, value end.
 type ValueReader =
     fn(&[u8], usize) -> std::result::Result<(Literal, usize, usize), (usize, &'static str)>;
+
+/// Finds a row's commas and `)` without reading its values, where the
+/// dialect can (see [`mysql::row_fields`]).
+type FieldFinder = fn(&[u8], usize, usize, &mut Vec<usize>) -> Option<usize>;
+
+/// How a dialect's tuples are read.
+struct TupleSyntax {
+    value: ValueReader,
+    fields: Option<FieldFinder>,
+    lexical: &'static Lexical,
+}
+
+const MYSQL_TUPLES: TupleSyntax = TupleSyntax {
+    value: mysql::value,
+    fields: Some(mysql::row_fields),
+    lexical: &mysql::LEXICAL,
+};
+
+/// PostgreSQL values may carry casts with commas (`::numeric(10,2)`), so
+/// rows are always read value by value.
+const PG_TUPLES: TupleSyntax = TupleSyntax {
+    value: postgres::value,
+    fields: None,
+    lexical: &postgres::LEXICAL,
+};
 
 fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
     while p < end && src[p].is_ascii_whitespace() {
@@ -185,9 +196,9 @@ fn rewrite_tuples(
     out: &mut Vec<u8>,
     scratch: &mut Scratch,
     counts: &mut TableCounts,
-    read_value: ValueReader,
-    lx: &Lexical,
+    syntax: &TupleSyntax,
 ) -> Result<(usize, u64)> {
+    let (read_value, lx) = (syntax.value, syntax.lexical);
     let end = piece.range.end;
     let mut p = piece.range.start;
     let mut first_sep = None;
@@ -209,20 +220,14 @@ fn rewrite_tuples(
         }
         p += 1;
         scratch.values.clear();
-        loop {
-            p = skip_ws(src, p, end);
-            let (lit, lit_end, e) =
-                read_value(&src[..end], p).map_err(|(at, what)| Error::input(at as u64, what))?;
-            scratch.values.push((lit, p, lit_end, e));
-            p = skip_ws(src, e, end);
-            match src[..end].get(p) {
-                Some(b',') => p += 1,
-                Some(b')') => {
-                    p += 1;
-                    break;
-                }
-                _ => return Err(Error::input(p as u64, "expected `,` or `)` after a value")),
-            }
+        if let Some(close) = syntax
+            .fields
+            .and_then(|f| f(src, row_start, end, &mut scratch.commas))
+        {
+            read_needed(src, row_start, close, &piece.stmt, read_value, scratch)?;
+            p = close + 1;
+        } else {
+            p = read_all(src, p, end, read_value, scratch)?;
         }
         if let Some(sep) = emit_row(src, (sep_start, row_start, p), piece, out, scratch, counts)? {
             first_sep.get_or_insert(sep);
@@ -230,6 +235,70 @@ fn rewrite_tuples(
         }
     }
     Ok((first_sep.unwrap_or(0), kept))
+}
+
+/// Reads every value of a row from just past its `(`; returns the offset
+/// past its `)`.
+fn read_all(
+    src: &[u8],
+    mut p: usize,
+    end: usize,
+    read_value: ValueReader,
+    scratch: &mut Scratch,
+) -> Result<usize> {
+    loop {
+        p = skip_ws(src, p, end);
+        let (lit, lit_end, e) =
+            read_value(&src[..end], p).map_err(|(at, what)| Error::input(at as u64, what))?;
+        scratch.values.push((lit, p, lit_end, e));
+        p = skip_ws(src, e, end);
+        match src[..end].get(p) {
+            Some(b',') => p += 1,
+            Some(b')') => {
+                p += 1;
+                break;
+            }
+            _ => return Err(Error::input(p as u64, "expected `,` or `)` after a value")),
+        }
+    }
+    Ok(p)
+}
+
+/// Reads the values a rule needs from a row whose commas and `)` are
+/// known (`scratch.commas`, `close`); the others are only recorded by
+/// position (as NULL, which nothing reads: [`emit_row`] looks at needed
+/// positions only). A row of a width the table does not have is left to
+/// [`emit_row`] to report.
+fn read_needed(
+    src: &[u8],
+    open: usize,
+    close: usize,
+    stmt: &DataStatement,
+    read_value: ValueReader,
+    scratch: &mut Scratch,
+) -> Result<()> {
+    let width = scratch.commas.len() + 1;
+    let layout = stmt.layout(width);
+    for i in 0..width {
+        let start = if i == 0 {
+            open + 1
+        } else {
+            scratch.commas[i - 1] + 1
+        };
+        let stop = scratch.commas.get(i).copied().unwrap_or(close);
+        if !layout.is_some_and(|l| l.needed[i]) {
+            scratch.values.push((Literal::Null, start, start, start));
+            continue;
+        }
+        let p = skip_ws(src, start, stop);
+        let (lit, lit_end, e) =
+            read_value(&src[..stop], p).map_err(|(at, what)| Error::input(at as u64, what))?;
+        if skip_ws(src, e, stop) != stop {
+            return Err(Error::input(e as u64, "expected `,` or `)` after a value"));
+        }
+        scratch.values.push((lit, p, lit_end, e));
+    }
+    Ok(())
 }
 
 /// COPY text rows: one per line, fields separated by tabs.
@@ -346,6 +415,9 @@ fn emit_row(
     let mut copied = row_start;
     let mut changed = false;
     for (i, &(lit, vs, lit_end, _)) in scratch.values.iter().enumerate() {
+        if !layout.needed[i] {
+            continue;
+        }
         let col = layout.columns[i];
         let Some(t) = plan.action(col, &scratch.active) else {
             continue;

@@ -400,3 +400,149 @@ proptest! {
         }
     }
 }
+
+/// One value of a generated MySQL row, and whether only the exact scanner
+/// may read it (a `".."` string, `\N`, a comment).
+fn mysql_value() -> impl Strategy<Value = (Vec<u8>, bool)> {
+    let tricky = prop::collection::vec(
+        prop::sample::select(vec![
+            b'a', b'a', b'a', b'\'', b'\\', b'"', b';', b')', b'(', b',', b'#', b'-', b'/', b'*',
+            b'\n', b'`', 0u8,
+        ]),
+        0..150,
+    );
+    prop_oneof![
+        4 => any::<i32>().prop_map(|n| (n.to_string().into_bytes(), false)),
+        2 => Just((b"NULL".to_vec(), false)),
+        8 => tricky.prop_map(|v| {
+            let mut s = Vec::new();
+            dumpmask::format::mysql::encode_string(&v, &mut s);
+            (s, false)
+        }),
+        1 => prop::sample::select(vec![
+            &b"\"x;)\\\" ,'\""[..],
+            b"\\N",
+            b"/* ); */ 5",
+            b"-- );\n 6",
+            b"# );\n 7",
+            b"`a`",
+        ])
+        .prop_map(|v| (v.to_vec(), true)),
+    ]
+}
+
+/// Rows `(v, v), (v)...;` and what follows the statement.
+fn mysql_rows() -> impl Strategy<Value = Vec<Vec<(Vec<u8>, bool)>>> {
+    prop::collection::vec(prop::collection::vec(mysql_value(), 1..6), 1..8)
+}
+
+/// The obvious reader of such rows: every row's commas and end (past its
+/// `)`), and the statement's `;`.
+fn reference_rows(w: &[u8]) -> (Vec<Vec<usize>>, Vec<usize>, usize) {
+    let skip = |mut i: usize| loop {
+        while w[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if w[i..].starts_with(b"/*") {
+            i += memchr::memmem::find(&w[i + 2..], b"*/").unwrap() + 4;
+        } else if w[i..].starts_with(b"-- ") || w[i..].starts_with(b"--\n") || w[i] == b'#' {
+            i += memchr::memchr(b'\n', &w[i..]).unwrap() + 1;
+        } else {
+            return i;
+        }
+    };
+    let (mut commas, mut ends) = (Vec::new(), Vec::new());
+    let mut p = 0;
+    loop {
+        assert_eq!(w[p], b'(');
+        p += 1;
+        let mut row = Vec::new();
+        loop {
+            p = skip(p);
+            p = match w[p] {
+                q @ (b'\'' | b'"' | b'`') => naive_string_end(w, p + 1, q, q != b'`').unwrap() + 1,
+                _ => {
+                    p + w[p..]
+                        .iter()
+                        .position(|&b| b == b',' || b == b')' || b.is_ascii_whitespace())
+                        .unwrap()
+                }
+            };
+            p = skip(p);
+            if w[p] == b',' {
+                row.push(p);
+                p += 1;
+            } else {
+                assert_eq!(w[p], b')');
+                break;
+            }
+        }
+        commas.push(row);
+        ends.push(p + 1);
+        p = skip(p + 1);
+        if w[p] == b';' {
+            return (commas, ends, p);
+        }
+        assert_eq!(w[p], b',');
+        p = skip(p + 1);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The block scanners of MySQL rows decide what the obvious reader
+    /// decides, and only step aside for what they do not follow.
+    #[test]
+    fn mysql_block_scanners_agree_with_the_obvious_reader(
+        rows in mysql_rows(),
+        sep in prop::sample::select(vec![&b","[..], b",\n", b" , "]),
+        cut in 0usize..4000,
+    ) {
+        use dumpmask::format::mysql::{row_fields, scan_rows, RowsScan};
+        let mut w = Vec::new();
+        let mut opens = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                w.extend_from_slice(sep);
+            }
+            opens.push(w.len());
+            w.push(b'(');
+            let vals: Vec<&[u8]> = row.iter().map(|(v, _)| v.as_slice()).collect();
+            w.extend_from_slice(&vals.join(&b","[..]));
+            w.push(b')');
+        }
+        w.extend_from_slice(b";\nINSERT INTO `t` VALUES ('a;b');\n");
+        let (commas, ends, semicolon) = reference_rows(&w);
+        let odd_row: Vec<bool> = rows.iter().map(|r| r.iter().any(|(_, odd)| *odd)).collect();
+        for (k, &open) in opens.iter().enumerate() {
+            let mut got = Vec::new();
+            match row_fields(&w, open, w.len(), &mut got) {
+                Some(close) => {
+                    prop_assert_eq!(close + 1, ends[k], "row {}", k);
+                    prop_assert_eq!(&got, &commas[k], "row {}", k);
+                }
+                None => prop_assert!(odd_row[k], "row {} has nothing odd", k),
+            }
+        }
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        for (k, from) in starts.enumerate() {
+            let cut = from + cut;
+            let later: Vec<usize> = ends[k..].to_vec();
+            match scan_rows(&w, from, cut) {
+                RowsScan::End { semicolon: s, rows_end } => {
+                    prop_assert_eq!(s, semicolon);
+                    prop_assert_eq!(rows_end, *ends.last().unwrap());
+                    prop_assert!(later.iter().all(|&e| e < cut), "passed a cut point");
+                }
+                RowsScan::Cut(c) => {
+                    prop_assert_eq!(Some(c), later.iter().copied().find(|&e| e >= cut));
+                }
+                RowsScan::Stop { rows_end } => {
+                    prop_assert!(rows_end == from || later.contains(&rows_end));
+                    prop_assert!(odd_row[k..].iter().any(|&o| o), "stopped without cause");
+                }
+            }
+        }
+    }
+}

@@ -221,6 +221,32 @@ pub struct RowLayout {
     pub width: usize,
     /// Table column index of each value position.
     pub columns: Vec<usize>,
+    /// Value positions a worker must read: a rule may rewrite them, or a
+    /// condition reads them. Rows are only checked for their width
+    /// elsewhere.
+    pub needed: Vec<bool>,
+}
+
+impl RowLayout {
+    /// The layout of `columns` under `plan`.
+    pub fn new(columns: Vec<usize>, plan: &TablePlan) -> RowLayout {
+        let needed = columns
+            .iter()
+            .map(|&c| {
+                plan.actions.get(c).is_some_and(Option::is_some)
+                    || plan
+                        .blocks
+                        .iter()
+                        .any(|b| b.actions.iter().any(|(bc, _)| *bc == c))
+                    || plan.reads.contains(&c)
+            })
+            .collect();
+        RowLayout {
+            width: columns.len(),
+            columns,
+            needed,
+        }
+    }
 }
 
 impl DataStatement {

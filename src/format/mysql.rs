@@ -7,6 +7,7 @@
 //! `X'..'`, `_binary '..'` (MySQL 8), or `b'0101'` bits.
 
 use crate::format::Literal;
+use crate::simd::{below, escaped, prefix_xor, Block, WIDTH};
 use crate::sql::{self, Lexical};
 
 /// MySQL's lexical rules, as mysqldump writes them (no ANSI_QUOTES).
@@ -33,6 +34,146 @@ pub fn row_end(w: &[u8], open: usize) -> Option<usize> {
             return Some(j + 1);
         }
         i = sql::string_end(w, j + 1, w[j], true)? + 1;
+    }
+}
+
+/// Where [`scan_rows`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowsScan {
+    /// The statement's `;` is at `semicolon`; the last row before it ends
+    /// at `rows_end` (the scan's start when no row ended on the way).
+    End {
+        /// Offset of the `;`.
+        semicolon: usize,
+        /// Offset just past the last row's `)`.
+        rows_end: usize,
+    },
+    /// A row ends here, at or past where the caller wanted to cut.
+    Cut(usize),
+    /// Rows end at `rows_end` (the scan's start if none did); past it lies
+    /// the end of the input or something only the exact scanner reads: a
+    /// `".."` or `` `..` `` string, a comment, a backslash outside a
+    /// string (`\N`).
+    Stop {
+        /// Offset just past the last row's `)` seen.
+        rows_end: usize,
+    },
+}
+
+/// Scans the rows of an INSERT from `from` (outside any string: a row's
+/// `(` or just past a row's `)`) for the statement's `;`, or the first row
+/// end at or past `cut_from`, 64 bytes at a time.
+///
+/// A row ends at a `)` outside strings, as in [`row_end`]. Only `'..'`
+/// strings are followed here; anything else that changes how the bytes
+/// after it read stops the scan, and the exact scanner takes over from
+/// the last row end. A `;` inside a string never ends the statement: the
+/// string interiors come from the unescaped quotes of each block (a
+/// prefix XOR), not from a search that could be fooled by escapes.
+pub fn scan_rows(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
+    let mut lexer = BlockLexer::default();
+    let mut at = from;
+    let mut rows_end = from;
+    let cut_at = cut_from.saturating_sub(1);
+    while at < w.len() {
+        let (b, ok, odd) = lexer.next(w, at);
+        let semis = b.eq(b';') & ok;
+        // Rows before the statement's end only.
+        let closes = b.eq(b')') & ok & below(semis.trailing_zeros());
+        if cut_at < at + WIDTH {
+            let late = closes & !below(cut_at.saturating_sub(at) as u32);
+            if late != 0 {
+                return RowsScan::Cut(at + late.trailing_zeros() as usize + 1);
+            }
+        }
+        if closes != 0 {
+            rows_end = at + WIDTH - closes.leading_zeros() as usize;
+        }
+        if semis != 0 {
+            return RowsScan::End {
+                semicolon: at + semis.trailing_zeros() as usize,
+                rows_end,
+            };
+        }
+        if odd {
+            break;
+        }
+        at += WIDTH;
+    }
+    RowsScan::Stop { rows_end }
+}
+
+/// Given a row's `(` at `open`, the offset of its `)`, with the offsets of
+/// the commas between its values in `commas`, 64 bytes at a time. `None`
+/// where the exact reader must decide: something besides `'..'` strings
+/// and plain values (see [`scan_rows`]), or no `)` before `end`.
+pub fn row_fields(w: &[u8], open: usize, end: usize, commas: &mut Vec<usize>) -> Option<usize> {
+    commas.clear();
+    let w = &w[..end];
+    let mut lexer = BlockLexer::default();
+    let mut at = open + 1;
+    while at < w.len() {
+        let (b, ok, odd) = lexer.next(w, at);
+        let closes = b.eq(b')') & ok;
+        let before = if closes != 0 {
+            below(closes.trailing_zeros())
+        } else {
+            !0
+        };
+        let mut c = b.eq(b',') & ok & before;
+        while c != 0 {
+            commas.push(at + c.trailing_zeros() as usize);
+            c &= c - 1;
+        }
+        if closes != 0 {
+            return Some(at + closes.trailing_zeros() as usize);
+        }
+        if odd {
+            return None;
+        }
+        at += WIDTH;
+    }
+    None
+}
+
+/// Follows `'..'` strings block by block from a position outside any
+/// string.
+#[derive(Default)]
+struct BlockLexer {
+    /// The next block's first byte is escaped.
+    escape: bool,
+    /// All ones while the previous block ended inside a string.
+    in_string: u64,
+    /// The previous block ended with `-` / `/` (bit 0).
+    dash: u64,
+    slash: u64,
+}
+
+impl BlockLexer {
+    /// Reads the block at `at`: the block, the bytes outside strings that
+    /// come before anything odd (a `".."` or `` `..` `` string, `#`, `--`,
+    /// `/*`, a backslash outside a string), and whether something odd
+    /// came. Masks stop at the end of `w`.
+    #[inline(always)]
+    fn next(&mut self, w: &[u8], at: usize) -> (Block, u64, bool) {
+        let b = Block::load(w, at);
+        let valid = below((w.len() - at).min(WIDTH) as u32);
+        let backslash = b.eq(b'\\');
+        let quotes = b.eq(b'\'') & !escaped(backslash, &mut self.escape);
+        let inside = prefix_xor(quotes) ^ self.in_string;
+        self.in_string = 0u64.wrapping_sub(inside >> 63);
+        let outside = !inside & valid;
+        let (dash, slash) = (b.eq(b'-'), b.eq(b'/'));
+        let odd = (b.eq(b'"')
+            | b.eq(b'`')
+            | b.eq(b'#')
+            | backslash
+            | (dash & (dash << 1 | self.dash))
+            | (b.eq(b'*') & (slash << 1 | self.slash)))
+            & outside;
+        self.dash = dash >> 63;
+        self.slash = slash >> 63;
+        (b, outside & below(odd.trailing_zeros()), odd != 0)
     }
 }
 
@@ -93,7 +234,7 @@ fn literal(w: &[u8], i: usize) -> Result<(Literal, usize), (usize, &'static str)
             let end = memchr::memchr(b'\'', &w[i + 2..]).ok_or((i, "unterminated string"))? + i + 2;
             let digits = &w[i + 2..end];
             let ok = if b == b'x' || b == b'X' {
-                digits.iter().all(u8::is_ascii_hexdigit) && digits.len() % 2 == 0
+                digits.iter().all(u8::is_ascii_hexdigit) && digits.len().is_multiple_of(2)
             } else {
                 digits.iter().all(|c| *c == b'0' || *c == b'1')
             };

@@ -22,6 +22,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::format::mysql::{self, RowsScan};
 use crate::format::{
     DataStatement, Dialect, Piece, RowFormat, RowLayout, RowsPiece, Split, Splitter,
 };
@@ -455,7 +456,7 @@ impl DumpSplitter {
             }
         };
         let Some(plan) = plan else { return Ok(None) };
-        let layouts = layouts(&plan.table, column_list.as_deref())
+        let layouts = layouts(&plan, column_list.as_deref())
             .map_err(|m| Error::input(at, m).in_table(display.clone()))?;
         Ok(Some(Arc::new(DataStatement {
             header: header.to_vec(),
@@ -635,6 +636,26 @@ impl DumpSplitter {
         let truncated = "INSERT not terminated at end of input (truncated dump?)";
         let mut p = pos;
         let mut first = open.first;
+        if self.dialect == Dialect::MySql && self.delimiter == b";" {
+            // The fast path; what it cannot decide, the loop below reads
+            // exactly from the last row end it vouched for.
+            match mysql::scan_rows(w, pos, budget_end) {
+                RowsScan::End {
+                    semicolon,
+                    rows_end,
+                } if (rows_end > pos || !first)
+                    && matches!(skip_space_and_comments(w, rows_end, lx), Skip::At(q) if q == semicolon) =>
+                {
+                    return Ok((rows_end, false, Some(semicolon + 1)));
+                }
+                RowsScan::Cut(end) => return Ok((end, false, None)),
+                RowsScan::Stop { rows_end } if rows_end > pos => {
+                    p = rows_end;
+                    first = false;
+                }
+                RowsScan::End { .. } | RowsScan::Stop { .. } => {}
+            }
+        }
         loop {
             // Between rows: `,` before the next row, or the delimiter.
             let row_at = if first {
@@ -906,9 +927,10 @@ fn column_list(toks: &[sql::Spanned], i: usize) -> Option<Vec<String>> {
 /// them) and pg_dump --inserts writes DEFAULT there; MySQL and COPY leave
 /// them out. Both widths are accepted.
 pub(crate) fn layouts(
-    table: &Table,
+    plan: &TablePlan,
     column_list: Option<&[String]>,
 ) -> Result<Vec<RowLayout>, String> {
+    let table = &plan.table;
     match column_list {
         Some(names) => {
             let columns = names
@@ -919,23 +941,14 @@ pub(crate) fn layouts(
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(vec![RowLayout {
-                width: columns.len(),
-                columns,
-            }])
+            Ok(vec![RowLayout::new(columns, plan)])
         }
         None => {
             let all: Vec<usize> = (0..table.columns.len()).collect();
             let data: Vec<usize> = table.data_columns().map(|(i, _)| i).collect();
-            let mut v = vec![RowLayout {
-                width: all.len(),
-                columns: all,
-            }];
+            let mut v = vec![RowLayout::new(all, plan)];
             if data.len() != v[0].width {
-                v.push(RowLayout {
-                    width: data.len(),
-                    columns: data,
-                });
+                v.push(RowLayout::new(data, plan));
             }
             Ok(v)
         }

@@ -287,15 +287,10 @@ impl Transform for Hash {
         while written < self.length {
             let bytes = self.prf.derive(self.domain.as_bytes(), value, block);
             for word in bytes.chunks_exact(8) {
-                let mut w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-                for _ in 0..per_word {
-                    if written == self.length {
-                        break;
-                    }
-                    out.push(self.alphabet.0[(w % base) as usize]);
-                    w /= base;
-                    written += 1;
-                }
+                let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+                let n = per_word.min(self.length - written);
+                push_digits(w, n, &self.alphabet.0, out);
+                written += n;
             }
             block = block.wrapping_add(1);
         }
@@ -306,9 +301,56 @@ impl Transform for Hash {
     }
 }
 
+/// `n` digits of `w` in the alphabet's base, least significant first.
+/// The named alphabets' bases are constants here, so the compiler divides
+/// by multiplying: a hardware division per character cost as much as the
+/// HMAC itself.
+fn push_digits(w: u64, n: usize, alphabet: &[u8], out: &mut Vec<u8>) {
+    fn run<const B: u64>(mut w: u64, n: usize, alphabet: &[u8], out: &mut Vec<u8>) {
+        for _ in 0..n {
+            out.push(alphabet[(w % B) as usize]);
+            w /= B;
+        }
+    }
+    match alphabet.len() {
+        10 => run::<10>(w, n, alphabet, out),
+        16 => run::<16>(w, n, alphabet, out),
+        26 => run::<26>(w, n, alphabet, out),
+        52 => run::<52>(w, n, alphabet, out),
+        62 => run::<62>(w, n, alphabet, out),
+        len => {
+            let base = len as u64;
+            let mut w = w;
+            for _ in 0..n {
+                out.push(alphabet[(w % base) as usize]);
+                w /= base;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_in_a_constant_base_match_plain_division() {
+        for name in ["digits", "hex", "lower", "alpha", "alnum", "abc"] {
+            let alphabet = Alphabet::parse(name).unwrap().0;
+            let base = alphabet.len() as u64;
+            for w in [0, 1, 61, 62, 12345678901234567, u64::MAX, u64::MAX / 3] {
+                let mut got = Vec::new();
+                push_digits(w, 9, &alphabet, &mut got);
+                let mut want = Vec::new();
+                let mut x = w;
+                for _ in 0..9 {
+                    want.push(alphabet[(x % base) as usize]);
+                    x /= base;
+                }
+                assert_eq!(got, want, "alphabet {name}, word {w}");
+            }
+        }
+    }
 
     fn hash(len: usize, alphabet: &str, domain: &str, secret: &[u8]) -> Hash {
         Hash {
