@@ -301,7 +301,9 @@ fn read_needed(
     Ok(())
 }
 
-/// COPY text rows: one per line, fields separated by tabs.
+/// COPY text rows: one per line, fields separated by tabs. Only the
+/// fields a rule needs are looked at; the others are recorded by position
+/// (see [`read_needed`]).
 fn rewrite_copy(
     src: &[u8],
     piece: &RowsPiece,
@@ -309,30 +311,38 @@ fn rewrite_copy(
     scratch: &mut Scratch,
     counts: &mut TableCounts,
 ) -> Result<(usize, u64)> {
-    let end = piece.range.end;
-    let mut p = piece.range.start;
     let mut kept = 0u64;
-    while p < end {
-        let Some(n) = memchr::memchr(b'\n', &src[p..end]) else {
-            return Err(Error::input(p as u64, "COPY row without a line end"));
-        };
-        let line_end = p + n;
-        scratch.values.clear();
-        let mut i = p;
-        loop {
-            let (lit, stop) = postgres::copy_field(src, i, line_end);
-            scratch.values.push((lit, i, stop, stop));
-            if stop == line_end {
-                break;
+    let mut tabs = std::mem::take(&mut scratch.commas);
+    let res = postgres::copy_lines(
+        src,
+        piece.range.start,
+        piece.range.end,
+        &mut tabs,
+        |line, line_end, tabs| {
+            scratch.values.clear();
+            let layout = piece.stmt.layout(tabs.len() + 1);
+            for i in 0..=tabs.len() {
+                let start = if i == 0 { line } else { tabs[i - 1] + 1 };
+                let stop = tabs.get(i).copied().unwrap_or(line_end);
+                if !layout.is_some_and(|l| l.needed[i]) {
+                    scratch.values.push((Literal::Null, start, start, start));
+                    continue;
+                }
+                let lit = if &src[start..stop] == b"\\N" {
+                    Literal::Null
+                } else {
+                    Literal::CopyField(start, stop)
+                };
+                scratch.values.push((lit, start, stop, stop));
             }
-            i = stop + 1;
-        }
-        if emit_row(src, (p, p, line_end + 1), piece, out, scratch, counts)?.is_some() {
-            kept += 1;
-        }
-        p = line_end + 1;
-    }
-    Ok((0, kept))
+            if emit_row(src, (line, line, line_end + 1), piece, out, scratch, counts)?.is_some() {
+                kept += 1;
+            }
+            Ok(())
+        },
+    );
+    scratch.commas = tabs;
+    res.map(|()| (0, kept))
 }
 
 /// Applies the plan to one parsed row (`scratch.values`) spanning

@@ -5,7 +5,7 @@
 //! It knows quoting, escapes and comments through [`Lexical`], which the
 //! dialect supplies, and nothing about statements.
 
-use crate::simd::{escaped, Block, WIDTH};
+use crate::simd::{self, escaped, Lanes, Scan, WIDTH};
 
 /// Lexical facts that differ between dialects.
 #[derive(Debug, Clone, Copy)]
@@ -427,10 +427,23 @@ pub fn string_end(src: &[u8], mut i: usize, quote: u8, backslash: bool) -> Optio
 /// [`string_end`] with backslash escapes, 64 bytes at a time: dump strings
 /// (binary data above all) are dense with escapes, which a search for the
 /// next quote or backslash would stop at one by one.
-fn escaped_string_end(src: &[u8], mut i: usize, quote: u8) -> Option<usize> {
+fn escaped_string_end(src: &[u8], i: usize, quote: u8) -> Option<usize> {
+    struct StringEnd<'a>(&'a [u8], usize, u8);
+    impl Scan for StringEnd<'_> {
+        type Out = Option<usize>;
+        #[inline(always)]
+        fn run<L: Lanes>(self) -> Option<usize> {
+            escaped_string_end_in::<L>(self.0, self.1, self.2)
+        }
+    }
+    simd::dispatch(StringEnd(src, i, quote))
+}
+
+#[inline(always)]
+fn escaped_string_end_in<L: Lanes>(src: &[u8], mut i: usize, quote: u8) -> Option<usize> {
     let mut carry = false;
     'blocks: while i < src.len() {
-        let block = Block::load(src, i);
+        let block = L::load(src, i);
         let mut quotes = block.eq(quote) & !escaped(block.eq(b'\\'), &mut carry);
         while quotes != 0 {
             let j = quotes.trailing_zeros();

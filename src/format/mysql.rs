@@ -7,7 +7,7 @@
 //! `X'..'`, `_binary '..'` (MySQL 8), or `b'0101'` bits.
 
 use crate::format::Literal;
-use crate::simd::{below, escaped, prefix_xor, Block, WIDTH};
+use crate::simd::{self, below, escaped, prefix_xor, Lanes, Scan, WIDTH};
 use crate::sql::{self, Lexical};
 
 /// MySQL's lexical rules, as mysqldump writes them (no ANSI_QUOTES).
@@ -71,12 +71,25 @@ pub enum RowsScan {
 /// string interiors come from the unescaped quotes of each block (a
 /// prefix XOR), not from a search that could be fooled by escapes.
 pub fn scan_rows(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
+    struct ScanRows<'a>(&'a [u8], usize, usize);
+    impl Scan for ScanRows<'_> {
+        type Out = RowsScan;
+        #[inline(always)]
+        fn run<L: Lanes>(self) -> RowsScan {
+            scan_rows_in::<L>(self.0, self.1, self.2)
+        }
+    }
+    simd::dispatch(ScanRows(w, from, cut_from))
+}
+
+#[inline(always)]
+fn scan_rows_in<L: Lanes>(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
     let mut lexer = BlockLexer::default();
     let mut at = from;
     let mut rows_end = from;
     let cut_at = cut_from.saturating_sub(1);
     while at < w.len() {
-        let (b, ok, odd) = lexer.next(w, at);
+        let (b, ok, odd) = lexer.next::<L>(w, at);
         let semis = b.eq(b';') & ok;
         // Rows before the statement's end only.
         let closes = b.eq(b')') & ok & below(semis.trailing_zeros());
@@ -108,12 +121,30 @@ pub fn scan_rows(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
 /// where the exact reader must decide: something besides `'..'` strings
 /// and plain values (see [`scan_rows`]), or no `)` before `end`.
 pub fn row_fields(w: &[u8], open: usize, end: usize, commas: &mut Vec<usize>) -> Option<usize> {
+    struct RowFields<'a, 'b>(&'a [u8], usize, usize, &'b mut Vec<usize>);
+    impl Scan for RowFields<'_, '_> {
+        type Out = Option<usize>;
+        #[inline(always)]
+        fn run<L: Lanes>(self) -> Option<usize> {
+            row_fields_in::<L>(self.0, self.1, self.2, self.3)
+        }
+    }
+    simd::dispatch(RowFields(w, open, end, commas))
+}
+
+#[inline(always)]
+fn row_fields_in<L: Lanes>(
+    w: &[u8],
+    open: usize,
+    end: usize,
+    commas: &mut Vec<usize>,
+) -> Option<usize> {
     commas.clear();
     let w = &w[..end];
     let mut lexer = BlockLexer::default();
     let mut at = open + 1;
     while at < w.len() {
-        let (b, ok, odd) = lexer.next(w, at);
+        let (b, ok, odd) = lexer.next::<L>(w, at);
         let closes = b.eq(b')') & ok;
         let before = if closes != 0 {
             below(closes.trailing_zeros())
@@ -155,8 +186,8 @@ impl BlockLexer {
     /// `/*`, a backslash outside a string), and whether something odd
     /// came. Masks stop at the end of `w`.
     #[inline(always)]
-    fn next(&mut self, w: &[u8], at: usize) -> (Block, u64, bool) {
-        let b = Block::load(w, at);
+    fn next<L: Lanes>(&mut self, w: &[u8], at: usize) -> (L, u64, bool) {
+        let b = L::load(w, at);
         let valid = below((w.len() - at).min(WIDTH) as u32);
         let backslash = b.eq(b'\\');
         let quotes = b.eq(b'\'') & !escaped(backslash, &mut self.escape);

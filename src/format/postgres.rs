@@ -11,7 +11,9 @@
 //! may appear), `E'..'` strings with backslash escapes, bare numbers and
 //! keywords, each possibly followed by a cast (`'{}'::jsonb`).
 
+use crate::error::{Error, Result};
 use crate::format::Literal;
+use crate::simd::{self, below, Lanes, Scan, WIDTH};
 use crate::sql::{self, Lexical};
 
 /// PostgreSQL's lexical rules.
@@ -216,6 +218,61 @@ pub fn copy_field(w: &[u8], i: usize, end: usize) -> (Literal, usize) {
         Literal::CopyField(i, stop)
     };
     (lit, stop)
+}
+
+/// Calls `row(line_start, line_end, tabs)` for each COPY line in `range`
+/// (which ends after a newline), with the offsets of the line's tabs, in
+/// one pass of 64-byte blocks: a raw tab or newline in COPY text is always
+/// a field or row end, so no byte needs reading twice. Stops at the first
+/// error `row` returns.
+pub fn copy_lines<F>(
+    w: &[u8],
+    start: usize,
+    end: usize,
+    tabs: &mut Vec<usize>,
+    row: F,
+) -> Result<()>
+where
+    F: FnMut(usize, usize, &[usize]) -> Result<()>,
+{
+    struct Lines<'a, 'b, F>(&'a [u8], usize, &'b mut Vec<usize>, F);
+    impl<F: FnMut(usize, usize, &[usize]) -> Result<()>> Scan for Lines<'_, '_, F> {
+        type Out = Result<()>;
+        #[inline(always)]
+        fn run<L: Lanes>(self) -> Result<()> {
+            let Lines(w, mut at, tabs, mut row) = self;
+            tabs.clear();
+            let mut line = at;
+            while at < w.len() {
+                let b = L::load(w, at);
+                let mut t = b.eq(b'\t');
+                let mut n = b.eq(b'\n');
+                while n != 0 {
+                    let k = n.trailing_zeros();
+                    let mut before = t & below(k);
+                    while before != 0 {
+                        tabs.push(at + before.trailing_zeros() as usize);
+                        before &= before - 1;
+                    }
+                    t &= !below(k);
+                    row(line, at + k as usize, tabs)?;
+                    tabs.clear();
+                    line = at + k as usize + 1;
+                    n &= n - 1;
+                }
+                while t != 0 {
+                    tabs.push(at + t.trailing_zeros() as usize);
+                    t &= t - 1;
+                }
+                at += WIDTH;
+            }
+            if line < w.len() {
+                return Err(Error::input(line as u64, "COPY row without a line end"));
+            }
+            Ok(())
+        }
+    }
+    simd::dispatch(Lines(&w[..end], start, tabs, row))
 }
 
 /// Writes `v` as a COPY text field the way COPY TO does.

@@ -716,7 +716,10 @@ impl DumpSplitter {
         Ok((p, first, None))
     }
 
-    /// COPY text lines from `pos` (a line start).
+    /// COPY text lines from `pos` (a line start): up to the end marker (a
+    /// line that is exactly `\.`), or the first line end at or past
+    /// `budget_end`. Lines are not looked at one by one: a raw newline in
+    /// COPY text always ends a row, so only the marker is searched for.
     fn copy_lines(
         &mut self,
         w: &[u8],
@@ -725,43 +728,64 @@ impl DumpSplitter {
         eof: bool,
         budget_end: usize,
     ) -> Result<(usize, bool, Option<usize>)> {
-        let table = self
-            .open
-            .as_ref()
-            .map(|o| o.table.clone())
-            .unwrap_or_default();
-        let mut p = pos;
+        // Is the line at `l` the end marker? `None`: cannot tell yet.
+        let marker = |l: usize| -> Option<Option<usize>> {
+            match &w[l + 2..] {
+                [b'\n', ..] => Some(Some(l + 3)),
+                [b'\r', b'\n', ..] => Some(Some(l + 4)),
+                [] if eof => Some(Some(l + 2)),
+                [] => None,
+                [b'\r'] if !eof => None,
+                _ => Some(None),
+            }
+        };
+        let search_end = budget_end.min(w.len());
+        let mut l = pos;
+        let mut from = pos;
         loop {
-            let rest = &w[p..];
-            // The end marker: a line that is exactly `\.`.
-            if rest.starts_with(b"\\.") {
-                match &rest[2..] {
-                    [b'\n', ..] => return Ok((p, false, Some(p + 3))),
-                    [b'\r', b'\n', ..] => return Ok((p, false, Some(p + 4))),
-                    [] if eof => return Ok((p, false, Some(p + 2))),
-                    [] | [b'\r'] if !eof => break,
-                    _ => {}
+            if w[l..].starts_with(b"\\.") {
+                match marker(l) {
+                    Some(Some(end)) => return Ok((l, false, Some(end))),
+                    None => return Ok((l, false, None)),
+                    Some(None) => {}
                 }
             }
-            match memchr::memchr(b'\n', rest) {
-                Some(n) => p += n + 1,
-                None if eof => {
-                    return Err(Error::input(
-                        base + p as u64,
-                        "COPY data not ended by a `\\.` line (truncated dump?)",
-                    )
-                    .in_table(table))
-                }
-                None if rest.len() > self.max_statement => {
-                    return Err(self.too_large(base + p as u64, "row"))
+            // The next line starting with `\.` at or before the budget.
+            let hay = &w[from..(search_end + 2).min(w.len())];
+            match memchr::memmem::find(hay, b"\n\\.") {
+                Some(h) => {
+                    l = from + h + 1;
+                    from = l;
                 }
                 None => break,
             }
-            if p >= budget_end {
-                break;
-            }
         }
-        Ok((p, false, None))
+        // No end marker up to the budget: cut at the first line end past
+        // it, or at the last whole line when the input ends first.
+        let cut_from = pos.max(budget_end.saturating_sub(1)).min(w.len());
+        if let Some(n) = memchr::memchr(b'\n', &w[cut_from..]) {
+            return Ok((cut_from + n + 1, false, None));
+        }
+        if let Some(n) = memchr::memrchr(b'\n', &w[pos..]) {
+            return Ok((pos + n + 1, false, None));
+        }
+        let table = || {
+            self.open
+                .as_ref()
+                .map(|o| o.table.clone())
+                .unwrap_or_default()
+        };
+        if eof {
+            return Err(Error::input(
+                base + pos as u64,
+                "COPY data not ended by a `\\.` line (truncated dump?)",
+            )
+            .in_table(table()));
+        }
+        if w.len() - pos > self.max_statement {
+            return Err(self.too_large(base + pos as u64, "row"));
+        }
+        Ok((pos, false, None))
     }
 }
 
