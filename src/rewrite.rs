@@ -78,7 +78,17 @@ pub struct Scratch {
 pub fn rewrite_chunk(chunk: Chunk, scratch: &mut Scratch) -> Result<ChunkOut> {
     let data = chunk.data;
     let src: &[u8] = (*data).as_ref();
-    let mut buf = Vec::new();
+    // Rewritten rows come out about as long as they went in: reserving
+    // that once spares the copies of a buffer grown by doubling.
+    let rows_in: usize = chunk
+        .pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Rows(r) => r.range.len(),
+            Piece::Verbatim(_) => 0,
+        })
+        .sum();
+    let mut buf = Vec::with_capacity(rows_in + rows_in / 8);
     let mut parts = Vec::with_capacity(chunk.pieces.len());
     let mut counts = ChunkCounts::default();
     let mut bytes_in = 0u64;
@@ -204,12 +214,20 @@ fn rewrite_tuples(
     let mut first_sep = None;
     let mut kept = 0u64;
     let mut first_row = piece.first;
+    // The splitter's marks, while they agree with what is read here.
+    let mut marks = piece
+        .marks
+        .as_deref()
+        .map(|m| Marks::new(m, piece.range.start));
     while p < end {
         let sep_start = p;
         if !first_row {
             p = skip_gap(src, p, end, lx)?;
             if src.get(p) != Some(&b',') {
                 return Err(Error::input(p as u64, "expected `,` between rows"));
+            }
+            if marks.as_mut().is_some_and(|mk| mk.next() != Some(p)) {
+                marks = None;
             }
             p = skip_gap(src, p + 1, end, lx)?;
         }
@@ -220,11 +238,22 @@ fn rewrite_tuples(
         }
         p += 1;
         scratch.values.clear();
-        if let Some(close) = syntax
-            .fields
-            .and_then(|f| f(src, row_start, end, &mut scratch.commas))
-        {
-            read_needed(src, row_start, close, &piece.stmt, read_value, scratch)?;
+        let marked = marks
+            .as_mut()
+            .and_then(|mk| mk.fields(src, &mut scratch.commas));
+        if let Some(close) = marked.or_else(|| {
+            syntax
+                .fields
+                .and_then(|f| f(src, row_start, end, &mut scratch.commas))
+        }) {
+            read_needed(
+                &src[..end],
+                row_start,
+                close,
+                &piece.stmt,
+                read_value,
+                scratch,
+            )?;
             p = close + 1;
         } else {
             p = read_all(src, p, end, read_value, scratch)?;
@@ -235,6 +264,49 @@ fn rewrite_tuples(
         }
     }
     Ok((first_sep.unwrap_or(0), kept))
+}
+
+/// Walks the splitter's marks (see [`RowsPiece::marks`]) in order.
+struct Marks<'a> {
+    words: &'a [u64],
+    base: usize,
+    word: usize,
+    bits: u64,
+}
+
+impl<'a> Marks<'a> {
+    fn new(words: &'a [u64], base: usize) -> Marks<'a> {
+        Marks {
+            words,
+            base,
+            word: 0,
+            bits: words.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The offset of the next mark.
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.word += 1;
+            self.bits = *self.words.get(self.word)?;
+        }
+        let k = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + 64 * self.word + k)
+    }
+
+    /// The next row's commas (into `commas`) and `)`; `None` if the marks
+    /// run out first.
+    fn fields(&mut self, src: &[u8], commas: &mut Vec<usize>) -> Option<usize> {
+        commas.clear();
+        while let Some(at) = self.next() {
+            if src[at] == b')' {
+                return Some(at);
+            }
+            commas.push(at);
+        }
+        None
+    }
 }
 
 /// Reads every value of a row from just past its `(`; returns the offset
@@ -291,9 +363,12 @@ fn read_needed(
             continue;
         }
         let p = skip_ws(src, start, stop);
+        // Read within the piece, not the field: the blocks a string scan
+        // loads then come straight from the input, not from a padded copy.
+        // A value running past its field is an error all the same.
         let (lit, lit_end, e) =
-            read_value(&src[..stop], p).map_err(|(at, what)| Error::input(at as u64, what))?;
-        if skip_ws(src, e, stop) != stop {
+            read_value(src, p).map_err(|(at, what)| Error::input(at as u64, what))?;
+        if e > stop || skip_ws(src, e, stop) != stop {
             return Err(Error::input(e as u64, "expected `,` or `)` after a value"));
         }
         scratch.values.push((lit, p, lit_end, e));

@@ -526,17 +526,38 @@ proptest! {
             }
         }
         let starts = std::iter::once(0).chain(ends.iter().copied());
+        // Every `,` and `)` of the rows, for the scan's marks.
+        let mut structure: Vec<usize> = Vec::new();
+        for (k, row) in commas.iter().enumerate() {
+            structure.extend(row);
+            structure.push(ends[k] - 1);
+            if let Some(&next) = opens.get(k + 1) {
+                structure.push(ends[k] + w[ends[k]..next].iter().position(|&b| b == b',').unwrap());
+            }
+        }
         for (k, from) in starts.enumerate() {
             let cut = from + cut;
             let later: Vec<usize> = ends[k..].to_vec();
-            match scan_rows(&w, from, cut) {
+            let mut marks = Vec::new();
+            let scan = scan_rows(&w, from, cut, Some(&mut marks));
+            let marked: Vec<usize> = marks
+                .iter()
+                .enumerate()
+                .flat_map(|(i, &bits)| (0..64).filter(move |b| bits >> b & 1 == 1).map(move |b| from + 64 * i + b))
+                .collect();
+            let expect_marks = |upto: usize| -> Vec<usize> {
+                structure.iter().copied().filter(|&x| x >= from && x < upto).collect()
+            };
+            match scan {
                 RowsScan::End { semicolon: s, rows_end } => {
                     prop_assert_eq!(s, semicolon);
                     prop_assert_eq!(rows_end, *ends.last().unwrap());
                     prop_assert!(later.iter().all(|&e| e < cut), "passed a cut point");
+                    prop_assert_eq!(marked, expect_marks(rows_end));
                 }
                 RowsScan::Cut(c) => {
                     prop_assert_eq!(Some(c), later.iter().copied().find(|&e| e >= cut));
+                    prop_assert_eq!(marked, expect_marks(c));
                 }
                 RowsScan::Stop { rows_end } => {
                     prop_assert!(rows_end == from || later.contains(&rows_end));

@@ -285,6 +285,11 @@ pub struct RowsPiece {
     /// On the statement's last piece: the bytes after its last row up to
     /// and including the end of the statement (`;`, `\.` line).
     pub trailer: Option<Range<usize>>,
+    /// Where the splitter's block scan found them (MySQL): every `,` and
+    /// `)` outside strings in the range, bit `i` of word `k` standing for
+    /// offset `range.start + 64 * k + i`, so the worker need not scan the
+    /// rows again.
+    pub marks: Option<Vec<u64>>,
 }
 
 /// Shared, immutable input bytes: a memory map or a buffer read from a

@@ -70,44 +70,69 @@ pub enum RowsScan {
 /// the last row end. A `;` inside a string never ends the statement: the
 /// string interiors come from the unescaped quotes of each block (a
 /// prefix XOR), not from a search that could be fooled by escapes.
-pub fn scan_rows(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
-    struct ScanRows<'a>(&'a [u8], usize, usize);
-    impl Scan for ScanRows<'_> {
+///
+/// With `marks`, also records where every `,` and `)` outside strings is,
+/// up to where it stops (for [`RowsScan::End`], up to `rows_end`): bit `i`
+/// of word `k` stands for offset `from + 64 * k + i`. The worker splits
+/// the rows on them without a second scan.
+pub fn scan_rows(w: &[u8], from: usize, cut_from: usize, marks: Option<&mut Vec<u64>>) -> RowsScan {
+    struct ScanRows<'a, 'b>(&'a [u8], usize, usize, Option<&'b mut Vec<u64>>);
+    impl Scan for ScanRows<'_, '_> {
         type Out = RowsScan;
         #[inline(always)]
         fn run<L: Lanes>(self) -> RowsScan {
-            scan_rows_in::<L>(self.0, self.1, self.2)
+            scan_rows_in::<L>(self.0, self.1, self.2, self.3)
         }
     }
-    simd::dispatch(ScanRows(w, from, cut_from))
+    simd::dispatch(ScanRows(w, from, cut_from, marks))
 }
 
 #[inline(always)]
-fn scan_rows_in<L: Lanes>(w: &[u8], from: usize, cut_from: usize) -> RowsScan {
+fn scan_rows_in<L: Lanes>(
+    w: &[u8],
+    from: usize,
+    cut_from: usize,
+    mut marks: Option<&mut Vec<u64>>,
+) -> RowsScan {
     let mut lexer = BlockLexer::default();
     let mut at = from;
     let mut rows_end = from;
     let cut_at = cut_from.saturating_sub(1);
+    // One mask per block: pushing a word per 64 bytes costs far less than
+    // an offset per mark.
+    let mut mark = |bits: u64, _at: usize| {
+        if let Some(m) = marks.as_deref_mut() {
+            m.push(bits);
+        }
+    };
     while at < w.len() {
         let (b, ok, odd) = lexer.next::<L>(w, at);
         let semis = b.eq(b';') & ok;
         // Rows before the statement's end only.
         let closes = b.eq(b')') & ok & below(semis.trailing_zeros());
+        let commas = b.eq(b',') & ok & below(semis.trailing_zeros());
         if cut_at < at + WIDTH {
             let late = closes & !below(cut_at.saturating_sub(at) as u32);
             if late != 0 {
-                return RowsScan::Cut(at + late.trailing_zeros() as usize + 1);
+                let j = late.trailing_zeros();
+                mark((commas | closes) & below(j + 1), at);
+                return RowsScan::Cut(at + j as usize + 1);
             }
         }
         if closes != 0 {
             rows_end = at + WIDTH - closes.leading_zeros() as usize;
         }
         if semis != 0 {
+            mark(
+                (commas | closes) & below((rows_end.max(at) - at) as u32),
+                at,
+            );
             return RowsScan::End {
                 semicolon: at + semis.trailing_zeros() as usize,
                 rows_end,
             };
         }
+        mark(commas | closes, at);
         if odd {
             break;
         }

@@ -94,6 +94,9 @@ pub struct DumpSplitter {
     /// PostgreSQL large objects seen (created by `lo_create`), which pass
     /// through unchanged.
     large_objects: u64,
+    /// The marks of the rows [`DumpSplitter::tuples`] just returned, when
+    /// its block scan covered them all.
+    marks: Option<Vec<u64>>,
 }
 
 impl DumpSplitter {
@@ -118,6 +121,7 @@ impl DumpSplitter {
             open: None,
             partial: false,
             large_objects: 0,
+            marks: None,
         }
     }
 
@@ -592,22 +596,24 @@ impl DumpSplitter {
         let Some(open) = self.open.as_ref() else {
             return Ok(pos);
         };
+        self.marks = None;
         let (p, first, ended) = match open.kind {
             RowsKind::Tuples => self.tuples(w, pos, base, eof, budget_end)?,
             RowsKind::CopyLines => self.copy_lines(w, pos, base, eof, budget_end)?,
         };
+        let marks = self.marks.take();
         let Some(open) = self.open.as_mut() else {
             return Ok(pos);
         };
         match ended {
             Some(end) => {
-                push_rows(pieces, open, pos, p, Some(p..end));
+                push_rows(pieces, open, pos..p, Some(p..end), marks);
                 self.open = None;
                 Ok(end)
             }
             None => {
                 if p > pos {
-                    push_rows(pieces, open, pos, p, None);
+                    push_rows(pieces, open, pos..p, None, marks);
                     open.first = first;
                 }
                 Ok(p)
@@ -638,17 +644,23 @@ impl DumpSplitter {
         let mut first = open.first;
         if self.dialect == Dialect::MySql && self.delimiter == b";" {
             // The fast path; what it cannot decide, the loop below reads
-            // exactly from the last row end it vouched for.
-            match mysql::scan_rows(w, pos, budget_end) {
+            // exactly from the last row end it vouched for. Rows of ruled
+            // tables take the scan's marks along.
+            let mut marks = open.stmt.as_ref().map(|_| Vec::new());
+            match mysql::scan_rows(w, pos, budget_end, marks.as_mut()) {
                 RowsScan::End {
                     semicolon,
                     rows_end,
                 } if (rows_end > pos || !first)
                     && matches!(skip_space_and_comments(w, rows_end, lx), Skip::At(q) if q == semicolon) =>
                 {
+                    self.marks = marks;
                     return Ok((rows_end, false, Some(semicolon + 1)));
                 }
-                RowsScan::Cut(end) => return Ok((end, false, None)),
+                RowsScan::Cut(end) => {
+                    self.marks = marks;
+                    return Ok((end, false, None));
+                }
                 RowsScan::Stop { rows_end } if rows_end > pos => {
                     p = rows_end;
                     first = false;
@@ -805,17 +817,18 @@ fn push_verbatim(pieces: &mut Vec<Piece>, r: Range<usize>) {
 fn push_rows(
     pieces: &mut Vec<Piece>,
     open: &OpenRows,
-    start: usize,
-    end: usize,
+    rows: Range<usize>,
     trailer: Option<Range<usize>>,
+    marks: Option<Vec<u64>>,
 ) {
     match &open.stmt {
-        None => push_verbatim(pieces, start..trailer.map_or(end, |t| t.end)),
+        None => push_verbatim(pieces, rows.start..trailer.map_or(rows.end, |t| t.end)),
         Some(stmt) => pieces.push(Piece::Rows(RowsPiece {
             stmt: stmt.clone(),
-            range: start..end,
+            range: rows,
             first: open.first,
             trailer,
+            marks,
         })),
     }
 }
