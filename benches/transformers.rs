@@ -134,6 +134,69 @@ fn mysql_dump(rows: usize) -> Vec<u8> {
     d
 }
 
+/// The block scanners alone, on rows dense with escapes (binary-looking
+/// strings, as in real BLOB columns), MB/s of the bytes scanned.
+fn block_scans(c: &mut Criterion) {
+    use dumpmask::format::mysql::{row_fields, scan_rows};
+    // Rows of a number, a name and 300 pseudo-random bytes, escaped.
+    let mut rows = Vec::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for r in 0..20_000 {
+        if r > 0 {
+            rows.extend_from_slice(b",\n");
+        }
+        let blob: Vec<u8> = (0..300)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        rows.extend_from_slice(format!("({r},'Name {r}',").as_bytes());
+        dumpmask::format::mysql::encode_string(&blob, &mut rows);
+        rows.push(b')');
+    }
+    rows.push(b';');
+    let mut g = c.benchmark_group("block scans");
+    g.throughput(Throughput::Bytes(rows.len() as u64));
+    g.bench_function("statement end (splitter)", |b| {
+        b.iter(|| black_box(scan_rows(&rows, 0, usize::MAX, None)))
+    });
+    g.bench_function("statement end with marks (splitter, ruled table)", |b| {
+        let mut marks = Vec::new();
+        b.iter(|| {
+            marks.clear();
+            black_box(scan_rows(&rows, 0, usize::MAX, Some(&mut marks)))
+        })
+    });
+    g.bench_function("row fields, row by row (worker)", |b| {
+        let mut commas = Vec::new();
+        b.iter(|| {
+            let mut p = 0;
+            while let Some(close) = row_fields(&rows, p, rows.len(), &mut commas) {
+                p = close + 1;
+                while p < rows.len() && rows[p] != b'(' {
+                    p += 1;
+                }
+            }
+            black_box(p)
+        })
+    });
+    g.bench_function("string ends (worker)", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            let mut p = 0;
+            while let Some(q) = memchr::memchr(b'\'', &rows[p..]) {
+                p = dumpmask::sql::string_end(&rows, p + q + 1, b'\'', true).unwrap() + 1;
+                n += 1;
+            }
+            black_box(n)
+        })
+    });
+    g.finish();
+}
+
 fn run(dump: &[u8], rules: &str, threads: usize) -> Vec<u8> {
     let mut rules = Some(Rules::parse(rules, "bench.toml", None).unwrap());
     let opts = Options {
@@ -179,5 +242,5 @@ fn pipeline_paths(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, transformers, pipeline_paths);
+criterion_group!(benches, transformers, pipeline_paths, block_scans);
 criterion_main!(benches);
