@@ -371,6 +371,9 @@ fn run_sequential<W: Write>(
         let c = rewrite_chunk(chunk, &mut scratch)?;
         writer.write(&c)?;
         summary.merge(c.counts);
+        if c.buf.capacity() <= opts.chunk_size.saturating_mul(4) {
+            scratch.spare = c.buf;
+        }
         Ok(true)
     })?;
     let (w, bytes_out) = writer.finish()?;
@@ -393,15 +396,23 @@ fn run_parallel<W: Write + Send>(
         let (job_tx, job_rx) = bounded::<Chunk>(threads * 2);
         let (done_tx, done_rx) = bounded::<Result<ChunkOut>>(threads * 2);
         let (slot_tx, slot_rx) = bounded::<()>(in_flight);
+        // Written output buffers, back to the workers.
+        let (spare_tx, spare_rx) = bounded::<Vec<u8>>(in_flight);
+        // A buffer grown for one huge statement is not kept.
+        let spare_limit = opts.chunk_size.saturating_mul(4);
         for _ in 0..in_flight {
             let _ = slot_tx.send(());
         }
         for _ in 0..threads {
             let job_rx = job_rx.clone();
             let done_tx = done_tx.clone();
+            let spare_rx = spare_rx.clone();
             scope.spawn(move || {
                 let mut scratch = Scratch::default();
                 for chunk in job_rx {
+                    if let Ok(buf) = spare_rx.try_recv() {
+                        scratch.spare = buf;
+                    }
                     let r = rewrite_chunk(chunk, &mut scratch);
                     let failed = r.is_err();
                     if done_tx.send(r).is_err() || failed {
@@ -424,6 +435,9 @@ fn run_parallel<W: Write + Send>(
                 while let Some(c) = pending.remove(&next) {
                     writer.write(&c)?;
                     summary.merge(c.counts);
+                    if c.buf.capacity() <= spare_limit {
+                        let _ = spare_tx.try_send(c.buf);
+                    }
                     next += 1;
                     // Give the slot back to the splitter.
                     let _ = slot_tx.send(());

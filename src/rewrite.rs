@@ -72,6 +72,9 @@ pub struct Scratch {
     row_bytes: Vec<u8>,
     /// Which conditional blocks hold for the current row.
     active: Vec<bool>,
+    /// An output buffer to reuse: the writer hands written ones back, so
+    /// chunks do not each map and fault in fresh memory.
+    pub spare: Vec<u8>,
 }
 
 /// Rewrites a chunk. Errors carry input offsets and line numbers.
@@ -88,7 +91,9 @@ pub fn rewrite_chunk(chunk: Chunk, scratch: &mut Scratch) -> Result<ChunkOut> {
             Piece::Verbatim(_) => 0,
         })
         .sum();
-    let mut buf = Vec::with_capacity(rows_in + rows_in / 8);
+    let mut buf = std::mem::take(&mut scratch.spare);
+    buf.clear();
+    buf.reserve(rows_in + rows_in / 8);
     let mut parts = Vec::with_capacity(chunk.pieces.len());
     let mut counts = ChunkCounts::default();
     let mut bytes_in = 0u64;
