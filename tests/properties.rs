@@ -567,3 +567,44 @@ proptest! {
         }
     }
 }
+
+/// COPY data where a line starts with `\.` but is data (`\.x` is the
+/// field ".x"), the end marker ends in CRLF, and the COPY follows the
+/// previous statement without a line break: every chunk size and window
+/// gives the same rewrite, and the `\.x` line is rewritten as a row.
+#[test]
+fn copy_end_marker_is_only_a_line_that_is_exactly_backslash_dot() {
+    let mut dump = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);".to_vec();
+    dump.extend_from_slice(
+        b"COPY public.t (a, b) FROM stdin;\nsecret\t1\n\\.x\t2\n\\.\r\nSELECT 1;\n",
+    );
+    let want = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);COPY public.t (a, b) FROM stdin;\nX\t1\nX\t2\n\\.\r\nSELECT 1;\n".to_vec();
+    let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\n";
+    for chunk in [1, 2, 3, 5, 8, 13, 40, 100, 1 << 20] {
+        for threads in [1, 2] {
+            for window in [1, 7, 64] {
+                let opts = Options {
+                    threads,
+                    chunk_size: chunk,
+                    max_statement: 1 << 20,
+                    window,
+                    ..Options::default()
+                };
+                let whole = rewrite(
+                    Input::from_bytes(dump.clone(), "mem"),
+                    rules,
+                    Dialect::Postgres,
+                    &opts,
+                )
+                .unwrap();
+                assert!(
+                    whole == want,
+                    "chunk {chunk}, threads {threads}: {}",
+                    String::from_utf8_lossy(&whole)
+                );
+                let streamed = rewrite(stream(&dump), rules, Dialect::Postgres, &opts).unwrap();
+                assert!(streamed == want, "streamed, chunk {chunk}, window {window}");
+            }
+        }
+    }
+}

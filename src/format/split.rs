@@ -751,7 +751,9 @@ impl DumpSplitter {
                 _ => Some(None),
             }
         };
-        let search_end = budget_end.min(w.len());
+        // (A ruled COPY header that opened the chunk may lie past the
+        // budget already.)
+        let search_end = budget_end.clamp(pos, w.len());
         let mut l = pos;
         let mut from = pos;
         loop {
