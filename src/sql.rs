@@ -204,6 +204,16 @@ pub fn skip_space_and_comments(src: &[u8], mut i: usize, lx: &Lexical) -> Skip {
             return Skip::End;
         }
         let b = src[i];
+        // A comment start the end of the input may have cut (`/`, `-`,
+        // MySQL's `--` before the byte that decides): more input decides.
+        let cut = match &src[i..] {
+            [b'/'] | [b'-'] => true,
+            [b'-', b'-'] => lx.dash_comment_needs_space,
+            _ => false,
+        };
+        if cut {
+            return Skip::Unterminated(i);
+        }
         let comment = (b == b'-' && dash_comment(src, i, lx))
             || (b == b'#' && lx.hash_comments)
             || (b == b'/'

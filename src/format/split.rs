@@ -681,25 +681,35 @@ impl DumpSplitter {
                 if w[q..].starts_with(&self.delimiter) {
                     return Ok((p, false, Some(q + self.delimiter.len())));
                 }
-                if w[q] != b',' {
-                    if open.stmt.is_none() {
-                        // Unruled rows followed by something else (e.g.
-                        // ON DUPLICATE KEY UPDATE): pass the rest through.
+                let next_row = if w[q] == b',' {
+                    match skip_space_and_comments(w, q + 1, lx) {
+                        Skip::At(r) => Some(r),
+                        Skip::End | Skip::Unterminated(_) if eof => return Err(err(q, truncated)),
+                        Skip::End | Skip::Unterminated(_) => break,
+                    }
+                } else {
+                    None
+                };
+                match next_row {
+                    Some(r) if w[r] == b'(' => r,
+                    _ if open.stmt.is_none() => {
+                        // Unruled rows followed by something else (ON
+                        // DUPLICATE KEY UPDATE a = VALUES(a), b = 1, whose
+                        // `)` the fast path may have taken for a row's
+                        // end): pass the rest through.
                         match statement_end(w, q, &self.delimiter, lx) {
                             Ok(Some(end)) => return Ok((p, false, Some(end))),
                             _ if !eof => break,
                             _ => return Err(err(q, "statement not terminated at end of input")),
                         }
                     }
-                    return Err(err(
-                        q,
-                        "expected `,` or the end of the statement after a row",
-                    ));
-                }
-                match skip_space_and_comments(w, q + 1, lx) {
-                    Skip::At(r) => r,
-                    Skip::End | Skip::Unterminated(_) if eof => return Err(err(q, truncated)),
-                    Skip::End | Skip::Unterminated(_) => break,
+                    Some(r) => return Err(err(r, "expected `(` to start a row")),
+                    None => {
+                        return Err(err(
+                            q,
+                            "expected `,` or the end of the statement after a row",
+                        ))
+                    }
                 }
             };
             if w[row_at] != b'(' {
