@@ -129,8 +129,40 @@ mod imp {
         _mm256_set1_epi8, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8,
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
     };
+    use std::sync::atomic::{AtomicU8, Ordering};
 
     use super::{sealed::Sealed, Lanes, Scan, WIDTH};
+
+    const SSE2: u8 = 1;
+    const AVX2: u8 = 2;
+    const AVX512: u8 = 3;
+
+    /// The level in use, found once (0: not yet).
+    static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+    /// The widest level the CPU has, or a narrower one named by
+    /// `DUMPMASK_SIMD` (`sse2`, `avx2`): tests run the narrower paths on
+    /// a wide CPU that way. It never raises the level past the CPU's.
+    fn level() -> u8 {
+        let known = LEVEL.load(Ordering::Relaxed);
+        if known != 0 {
+            return known;
+        }
+        let best = if std::arch::is_x86_feature_detected!("avx512bw") {
+            AVX512
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            AVX2
+        } else {
+            SSE2
+        };
+        let level = match std::env::var("DUMPMASK_SIMD").as_deref() {
+            Ok("sse2") => SSE2,
+            Ok("avx2") => best.min(AVX2),
+            _ => best,
+        };
+        LEVEL.store(level, Ordering::Relaxed);
+        level
+    }
 
     pub fn dispatch<S: Scan>(scan: S) -> S::Out {
         #[target_feature(enable = "avx512bw")]
@@ -141,14 +173,12 @@ mod imp {
         fn avx2<S: Scan>(scan: S) -> S::Out {
             scan.run::<Avx2>()
         }
-        if std::arch::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU has AVX-512BW (just checked).
-            unsafe { avx512(scan) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (just checked).
-            unsafe { avx2(scan) }
-        } else {
-            scan.run::<Sse2>()
+        match level() {
+            // SAFETY: `level` says AVX512 only when the CPU has AVX-512BW.
+            AVX512 => unsafe { avx512(scan) },
+            // SAFETY: `level` says AVX2 only when the CPU has AVX2.
+            AVX2 => unsafe { avx2(scan) },
+            _ => scan.run::<Sse2>(),
         }
     }
 
