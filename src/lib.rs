@@ -133,7 +133,10 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     });
     let mut summary = match &cfg.output {
         None => {
-            let out = BufWriter::with_capacity(1 << 20, std::io::stdout());
+            // A small buffer: rows and verbatim runs larger than it (most
+            // of the output) are written straight from where they lie
+            // instead of being copied into the buffer first.
+            let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
             let (summary, written) = rewrite_to(source.input, &mut make, out, codec, options)?;
             let mut summary = summary;
             summary.bytes_written = written.1;

@@ -39,7 +39,8 @@ impl AtomicFile {
             .open(&tmp)
             .map_err(|e| Error::io(format!("creating {}", display_path(&tmp)), e))?;
         Ok(AtomicFile {
-            file: Some(BufWriter::with_capacity(1 << 20, file)),
+            // Small, as for standard output: large writes bypass it.
+            file: Some(BufWriter::with_capacity(64 << 10, file)),
             tmp,
             dest: dest.to_path_buf(),
         })
