@@ -408,11 +408,7 @@ fn rewrite_copy(
                     scratch.values.push((Literal::Null, start, start, start));
                     continue;
                 }
-                let lit = if &src[start..stop] == b"\\N" {
-                    Literal::Null
-                } else {
-                    Literal::CopyField(start, stop)
-                };
+                let lit = postgres::copy_field(src, start, stop);
                 scratch.values.push((lit, start, stop, stop));
             }
             if emit_row(src, (line, line, line_end + 1), piece, out, scratch, counts)?.is_some() {

@@ -208,16 +208,13 @@ pub(crate) fn unescape_copy(s: &[u8], out: &mut Vec<u8>) {
     unescape_backslashes(s, out, false);
 }
 
-/// Reads the COPY field at `i` of a line ending at `end`: the literal and
-/// where the field ends (at a tab or the line's end).
-pub fn copy_field(w: &[u8], i: usize, end: usize) -> (Literal, usize) {
-    let stop = memchr::memchr(b'\t', &w[i..end]).map_or(end, |n| i + n);
-    let lit = if &w[i..stop] == b"\\N" {
+/// The literal of the COPY field `w[start..stop]` (between tabs).
+pub fn copy_field(w: &[u8], start: usize, stop: usize) -> Literal {
+    if &w[start..stop] == b"\\N" {
         Literal::Null
     } else {
-        Literal::CopyField(i, stop)
-    };
-    (lit, stop)
+        Literal::CopyField(start, stop)
+    }
 }
 
 /// Calls `row(line_start, line_end, tabs)` for each COPY line in `range`
@@ -364,18 +361,19 @@ mod tests {
 
     #[test]
     fn copy_fields_and_escapes() {
-        let line = b"1\tO'Brien\t\\N\ta\\tb\\\\n\\012\\x41";
-        let mut i = 0;
+        let line = b"1\tO'Brien\t\\N\ta\\tb\\\\n\\012\\x41\n";
         let mut fields = Vec::new();
-        loop {
-            let (lit, stop) = copy_field(line, i, line.len());
-            let mut out = Vec::new();
-            fields.push(lit.decode(line, (i, stop), &mut out).map(|_| out));
-            if stop == line.len() {
-                break;
+        copy_lines(line, 0, line.len(), &mut Vec::new(), |start, end, tabs| {
+            let mut from = start;
+            for stop in tabs.iter().copied().chain([end]) {
+                let mut out = Vec::new();
+                let lit = copy_field(line, from, stop);
+                fields.push(lit.decode(line, (from, stop), &mut out).map(|_| out));
+                from = stop + 1;
             }
-            i = stop + 1;
-        }
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(
             fields,
             vec![
