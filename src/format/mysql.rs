@@ -100,7 +100,7 @@ fn scan_rows_in<L: Lanes>(
     let cut_at = cut_from.saturating_sub(1);
     // One mask per block: pushing a word per 64 bytes costs far less than
     // an offset per mark.
-    let mut mark = |bits: u64, _at: usize| {
+    let mut mark = |bits: u64| {
         if let Some(m) = marks.as_deref_mut() {
             m.push(bits);
         }
@@ -115,7 +115,7 @@ fn scan_rows_in<L: Lanes>(
             let late = closes & !below(cut_at.saturating_sub(at) as u32);
             if late != 0 {
                 let j = late.trailing_zeros();
-                mark((commas | closes) & below(j + 1), at);
+                mark((commas | closes) & below(j + 1));
                 return RowsScan::Cut(at + j as usize + 1);
             }
         }
@@ -123,16 +123,13 @@ fn scan_rows_in<L: Lanes>(
             rows_end = at + WIDTH - closes.leading_zeros() as usize;
         }
         if semis != 0 {
-            mark(
-                (commas | closes) & below((rows_end.max(at) - at) as u32),
-                at,
-            );
+            mark((commas | closes) & below((rows_end.max(at) - at) as u32));
             return RowsScan::End {
                 semicolon: at + semis.trailing_zeros() as usize,
                 rows_end,
             };
         }
-        mark(commas | closes, at);
+        mark(commas | closes);
         if odd {
             break;
         }
