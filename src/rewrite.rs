@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::format::{
-    mysql, postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowsPiece, SharedBytes,
+    mysql, postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowLayout, RowsPiece,
+    SharedBytes,
 };
 use crate::report::{ChunkCounts, TableCounts};
 use crate::rules::transform::{Outcome, Row};
@@ -63,7 +64,7 @@ pub struct Scratch {
     produced: Vec<u8>,
     /// The current row's values: literal, value start, literal end, value
     /// end (past any cast).
-    values: Vec<(Literal, usize, usize, usize)>,
+    values: Vec<Value>,
     /// Offsets of the current row's commas, where they are found first.
     commas: Vec<usize>,
     /// Original values of the columns conditions read: table column index
@@ -251,13 +252,27 @@ fn rewrite_tuples(
                 .fields
                 .and_then(|f| f(src, row_start, end, &mut scratch.commas))
         }) {
-            read_needed(
-                &src[..end],
-                row_start,
+            // Read within the piece, not the field: the blocks a string
+            // scan loads then come straight from the input, not from a
+            // padded copy. A value running past its field is an error all
+            // the same.
+            let within = &src[..end];
+            let layout = piece.stmt.layout(scratch.commas.len() + 1);
+            push_fields(
+                row_start + 1,
+                &scratch.commas,
                 close,
-                &piece.stmt,
-                read_value,
-                scratch,
+                layout,
+                &mut scratch.values,
+                |start, stop| {
+                    let p = skip_ws(within, start, stop);
+                    let (lit, lit_end, e) = read_value(within, p)
+                        .map_err(|(at, what)| Error::input(at as u64, what))?;
+                    if e > stop || skip_ws(within, e, stop) != stop {
+                        return Err(Error::input(e as u64, "expected `,` or `)` after a value"));
+                    }
+                    Ok((lit, p, lit_end, e))
+                },
             )?;
             p = close + 1;
         } else {
@@ -341,49 +356,38 @@ fn read_all(
     Ok(p)
 }
 
-/// Reads the values a rule needs from a row whose commas and `)` are
-/// known (`scratch.commas`, `close`); the others are only recorded by
-/// position (as NULL, which nothing reads: [`emit_row`] looks at needed
-/// positions only). A row of a width the table does not have is left to
-/// [`emit_row`] to report.
-fn read_needed(
-    src: &[u8],
-    open: usize,
-    close: usize,
-    stmt: &DataStatement,
-    read_value: ValueReader,
-    scratch: &mut Scratch,
+/// One value as [`Scratch::values`] holds it: literal, value start,
+/// literal end, value end.
+type Value = (Literal, usize, usize, usize);
+
+/// The values of a row whose field separators are known: field `i` runs
+/// from just past separator `i - 1` (the first from `first`) to separator
+/// `i` (the last to `last`). Those the layout needs are read with `read`;
+/// the others are only recorded by position (as NULL, which nothing
+/// reads: [`emit_row`] looks at needed positions only). A row of a width
+/// the table does not have is left to [`emit_row`] to report.
+fn push_fields(
+    first: usize,
+    seps: &[usize],
+    last: usize,
+    layout: Option<&RowLayout>,
+    values: &mut Vec<Value>,
+    mut read: impl FnMut(usize, usize) -> Result<Value>,
 ) -> Result<()> {
-    let width = scratch.commas.len() + 1;
-    let layout = stmt.layout(width);
-    for i in 0..width {
-        let start = if i == 0 {
-            open + 1
+    for i in 0..=seps.len() {
+        let start = if i == 0 { first } else { seps[i - 1] + 1 };
+        let stop = seps.get(i).copied().unwrap_or(last);
+        if layout.is_some_and(|l| l.needed[i]) {
+            values.push(read(start, stop)?);
         } else {
-            scratch.commas[i - 1] + 1
-        };
-        let stop = scratch.commas.get(i).copied().unwrap_or(close);
-        if !layout.is_some_and(|l| l.needed[i]) {
-            scratch.values.push((Literal::Null, start, start, start));
-            continue;
+            values.push((Literal::Null, start, start, start));
         }
-        let p = skip_ws(src, start, stop);
-        // Read within the piece, not the field: the blocks a string scan
-        // loads then come straight from the input, not from a padded copy.
-        // A value running past its field is an error all the same.
-        let (lit, lit_end, e) =
-            read_value(src, p).map_err(|(at, what)| Error::input(at as u64, what))?;
-        if e > stop || skip_ws(src, e, stop) != stop {
-            return Err(Error::input(e as u64, "expected `,` or `)` after a value"));
-        }
-        scratch.values.push((lit, p, lit_end, e));
     }
     Ok(())
 }
 
 /// COPY text rows: one per line, fields separated by tabs. Only the
-/// fields a rule needs are looked at; the others are recorded by position
-/// (see [`read_needed`]).
+/// fields a rule needs are looked at (see [`push_fields`]).
 fn rewrite_copy(
     src: &[u8],
     piece: &RowsPiece,
@@ -401,16 +405,14 @@ fn rewrite_copy(
         |line, line_end, tabs| {
             scratch.values.clear();
             let layout = piece.stmt.layout(tabs.len() + 1);
-            for i in 0..=tabs.len() {
-                let start = if i == 0 { line } else { tabs[i - 1] + 1 };
-                let stop = tabs.get(i).copied().unwrap_or(line_end);
-                if !layout.is_some_and(|l| l.needed[i]) {
-                    scratch.values.push((Literal::Null, start, start, start));
-                    continue;
-                }
-                let lit = postgres::copy_field(src, start, stop);
-                scratch.values.push((lit, start, stop, stop));
-            }
+            push_fields(
+                line,
+                tabs,
+                line_end,
+                layout,
+                &mut scratch.values,
+                |start, stop| Ok((postgres::copy_field(src, start, stop), start, stop, stop)),
+            )?;
             if emit_row(src, (line, line, line_end + 1), piece, out, scratch, counts)?.is_some() {
                 kept += 1;
             }
