@@ -132,6 +132,29 @@ pub enum Literal {
     Bits(usize, usize),
 }
 
+/// Writes `v` with every byte `escape` names replaced by its escape
+/// sequence; runs of other bytes are copied whole.
+pub(crate) fn write_escaped(
+    v: &[u8],
+    out: &mut Vec<u8>,
+    escape: impl Fn(u8) -> Option<&'static [u8]>,
+) {
+    out.reserve(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        let run = v[i..]
+            .iter()
+            .position(|&b| escape(b).is_some())
+            .unwrap_or(v.len() - i);
+        out.extend_from_slice(&v[i..i + run]);
+        i += run;
+        if let Some(esc) = v.get(i).and_then(|&b| escape(b)) {
+            out.extend_from_slice(esc);
+            i += 1;
+        }
+    }
+}
+
 /// A value both dialects write the same way: a number (`-12.5e3`), or a
 /// keyword (`NULL`, `TRUE`, `FALSE`, `DEFAULT`). Returns it and the offset
 /// just past it.

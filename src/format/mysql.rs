@@ -372,29 +372,16 @@ pub(crate) fn unescape(s: &[u8], quote: u8, out: &mut Vec<u8>) {
 pub fn encode_string(v: &[u8], out: &mut Vec<u8>) {
     out.reserve(v.len() + 2);
     out.push(b'\'');
-    let mut i = 0;
-    while i < v.len() {
-        let run = v[i..]
-            .iter()
-            .position(|&b| matches!(b, 0 | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | 0x1a))
-            .unwrap_or(v.len() - i);
-        out.extend_from_slice(&v[i..i + run]);
-        i += run;
-        if i == v.len() {
-            break;
-        }
-        let esc: &[u8] = match v[i] {
-            0 => b"\\0",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\\' => b"\\\\",
-            b'\'' => b"\\'",
-            b'"' => b"\\\"",
-            _ => b"\\Z",
-        };
-        out.extend_from_slice(esc);
-        i += 1;
-    }
+    super::write_escaped(v, out, |b| match b {
+        0 => Some(b"\\0"),
+        b'\n' => Some(b"\\n"),
+        b'\r' => Some(b"\\r"),
+        b'\\' => Some(b"\\\\"),
+        b'\'' => Some(b"\\'"),
+        b'"' => Some(b"\\\""),
+        0x1a => Some(b"\\Z"),
+        _ => None,
+    });
     out.push(b'\'');
 }
 

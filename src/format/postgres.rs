@@ -274,30 +274,16 @@ where
 
 /// Writes `v` as a COPY text field the way COPY TO does.
 pub fn encode_copy(v: &[u8], out: &mut Vec<u8>) {
-    out.reserve(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        let run = v[i..]
-            .iter()
-            .position(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 8 | 11 | 12))
-            .unwrap_or(v.len() - i);
-        out.extend_from_slice(&v[i..i + run]);
-        i += run;
-        if i == v.len() {
-            break;
-        }
-        let esc: &[u8] = match v[i] {
-            b'\\' => b"\\\\",
-            b'\t' => b"\\t",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            8 => b"\\b",
-            11 => b"\\v",
-            _ => b"\\f",
-        };
-        out.extend_from_slice(esc);
-        i += 1;
-    }
+    super::write_escaped(v, out, |b| match b {
+        b'\\' => Some(b"\\\\"),
+        b'\t' => Some(b"\\t"),
+        b'\n' => Some(b"\\n"),
+        b'\r' => Some(b"\\r"),
+        8 => Some(b"\\b"),
+        11 => Some(b"\\v"),
+        12 => Some(b"\\f"),
+        _ => None,
+    });
 }
 
 /// Writes `v` as a standard string literal: quotes doubled, everything
