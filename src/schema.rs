@@ -65,6 +65,21 @@ pub struct Column {
     pub primary_key: bool,
 }
 
+impl Column {
+    /// A column known only by its name and type: not generated, no
+    /// constraints.
+    pub fn plain(name: impl Into<String>, ty: ColumnType) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            generated: false,
+            not_null: false,
+            unique: false,
+            primary_key: false,
+        }
+    }
+}
+
 /// A declared column type, reduced to what transformers must respect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnType {

@@ -439,14 +439,7 @@ impl DumpSplitter {
                     name: name.clone(),
                     columns: cols
                         .iter()
-                        .map(|c| Column {
-                            name: c.clone(),
-                            ty: ColumnType::Other(String::new()),
-                            generated: false,
-                            not_null: false,
-                            unique: false,
-                            primary_key: false,
-                        })
+                        .map(|c| Column::plain(c.clone(), ColumnType::Other(String::new())))
                         .collect(),
                     partition_of: None,
                 };

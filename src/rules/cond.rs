@@ -709,14 +709,7 @@ mod tests {
     use crate::sql::QualifiedName;
 
     fn table() -> Table {
-        let col = |n: &str, ty: ColumnType| Column {
-            name: n.into(),
-            ty,
-            generated: false,
-            not_null: false,
-            unique: false,
-            primary_key: false,
-        };
+        let col = |n: &str, ty: ColumnType| Column::plain(n, ty);
         Table {
             name: QualifiedName {
                 schema: None,

@@ -1731,14 +1731,7 @@ mod tests {
             },
             columns: cols
                 .iter()
-                .map(|(n, t)| Column {
-                    name: n.to_string(),
-                    ty: t.clone(),
-                    generated: false,
-                    not_null: false,
-                    unique: false,
-                    primary_key: false,
-                })
+                .map(|(n, t)| Column::plain(*n, t.clone()))
                 .collect(),
             partition_of: None,
         }
