@@ -28,22 +28,8 @@ fn every_variant_matches_its_expected_output_on_every_path() {
 
 #[test]
 fn empty_rules_give_byte_identical_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().join("empty.toml");
-    std::fs::write(&empty, "").unwrap();
-    let empty = empty.display().to_string();
-    for v in VARIANTS {
-        let data = std::fs::read(input(v)).unwrap();
-        assert!(
-            run_ok(&["--rules", &empty, &input(v)]).stdout == data,
-            "{v}"
-        );
-        let out = run_stdin(&["--rules", &empty, "--stream-window", "100"], &data);
-        assert!(
-            out.stdout == data,
-            "{v}: not byte-identical through standard input"
-        );
-    }
+    let inputs: Vec<String> = VARIANTS.iter().map(|v| input(v)).collect();
+    assert_empty_rules_are_identity(&inputs);
 }
 
 #[test]

@@ -180,6 +180,28 @@ pub fn assert_all_paths_identical(rules: &str, input: &str) -> Vec<u8> {
     reference
 }
 
+/// With an empty rules file every input comes out byte for byte, from a
+/// file and from standard input.
+pub fn assert_empty_rules_are_identity(inputs: &[String]) {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.display().to_string();
+    for input in inputs {
+        let data = std::fs::read(input).unwrap();
+        let out = run_ok(&["--rules", &empty, input]).stdout;
+        assert!(
+            out == data,
+            "{input}: not byte-identical through the file path"
+        );
+        let out = run_stdin(&["--rules", &empty, "--stream-window", "100"], &data);
+        assert!(
+            out.stdout == data,
+            "{input}: not byte-identical through standard input"
+        );
+    }
+}
+
 /// Compares `out` with the expected output file, rewriting it first when
 /// `DUMPMASK_BLESS=1`.
 pub fn assert_expected(out: &[u8], expected: &Path) {
