@@ -85,37 +85,30 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// mariadb-dump of `db` as the fixtures are made, with `extra` options.
+fn mariadb_dump(db: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new("mariadb-dump");
+    c.args([
+        "-uroot",
+        "--skip-dump-date",
+        "--routines",
+        "--events",
+        "--triggers",
+    ])
+    .args(extra)
+    .arg(db);
+    c
+}
+
 fn round_trip(tag: &str, dump_args: &[&str]) {
     let src = fresh_db(&format!("{tag}_src"));
     mariadb_load(&src.0, &fixture("mysql/schema.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump.sql");
-    let out = Command::new("mariadb-dump")
-        .args([
-            "-uroot",
-            "--skip-dump-date",
-            "--routines",
-            "--events",
-            "--triggers",
-        ])
-        .args(dump_args)
-        .arg(&src.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let anon = dump_and_anonymize(
+        &mut mariadb_dump(&src.0, dump_args),
+        "mysql/rules.toml",
+        dir.path(),
     );
-    std::fs::write(&dump, &out.stdout).unwrap();
-    let anon = dir.path().join("anon.sql");
-    run_ok(&[
-        "--rules",
-        fixture("mysql/rules.toml").to_str().unwrap(),
-        dump.to_str().unwrap(),
-        "-o",
-        anon.to_str().unwrap(),
-    ]);
     let dst = fresh_db(&format!("{tag}_dst"));
     mariadb_load(&dst.0, &anon);
     let bytes = std::fs::read(&anon).unwrap();
@@ -240,28 +233,11 @@ fn mariadb_round_trip_conditional_rules() {
     let src = fresh_db("cond_src");
     mariadb_load(&src.0, &fixture("mysql/schema.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump.sql");
-    let out = Command::new("mariadb-dump")
-        .args([
-            "-uroot",
-            "--skip-dump-date",
-            "--routines",
-            "--events",
-            "--triggers",
-            &src.0,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&dump, &out.stdout).unwrap();
-    let anon = dir.path().join("anon.sql");
-    run_ok(&[
-        "--rules",
-        fixture("mysql/rules-conditional.toml").to_str().unwrap(),
-        dump.to_str().unwrap(),
-        "-o",
-        anon.to_str().unwrap(),
-    ]);
+    let anon = dump_and_anonymize(
+        &mut mariadb_dump(&src.0, &[]),
+        "mysql/rules-conditional.toml",
+        dir.path(),
+    );
     let dst = fresh_db("cond_dst");
     mariadb_load(&dst.0, &anon);
     let (s, d) = (q(&src.0), q(&dst.0));
@@ -316,28 +292,11 @@ fn mariadb_round_trip_transformer_library() {
     let src = fresh_db("lib_src");
     mariadb_load(&src.0, &fixture("mysql/schema.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump.sql");
-    let out = Command::new("mariadb-dump")
-        .args([
-            "-uroot",
-            "--skip-dump-date",
-            "--routines",
-            "--events",
-            "--triggers",
-            &src.0,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&dump, &out.stdout).unwrap();
-    let anon = dir.path().join("anon.sql");
-    run_ok(&[
-        "--rules",
-        fixture("mysql/rules-transformers.toml").to_str().unwrap(),
-        dump.to_str().unwrap(),
-        "-o",
-        anon.to_str().unwrap(),
-    ]);
+    let anon = dump_and_anonymize(
+        &mut mariadb_dump(&src.0, &[]),
+        "mysql/rules-transformers.toml",
+        dir.path(),
+    );
     let dst = fresh_db("lib_dst");
     // Strict SQL mode: every value must be valid for its column.
     mariadb(Some(&dst.0), "SET GLOBAL sql_mode = @@sql_mode");

@@ -69,27 +69,14 @@ fn round_trip(tag: &str, dump_args: &[&str]) {
     let src = PgDb::fresh(&format!("{tag}_src"));
     psql_load(&src.0, &fixture("postgres/schema.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump.sql");
-    let out = Command::new("pg_dump")
-        .args(["-U", "postgres"])
-        .args(dump_args)
-        .arg(&src.0)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let anon = dump_and_anonymize(
+        Command::new("pg_dump")
+            .args(["-U", "postgres"])
+            .args(dump_args)
+            .arg(&src.0),
+        "postgres/rules.toml",
+        dir.path(),
     );
-    std::fs::write(&dump, &out.stdout).unwrap();
-    let anon = dir.path().join("anon.sql");
-    run_ok(&[
-        "--rules",
-        fixture("postgres/rules.toml").to_str().unwrap(),
-        dump.to_str().unwrap(),
-        "-o",
-        anon.to_str().unwrap(),
-    ]);
     let dst = PgDb::fresh(&format!("{tag}_dst"));
     psql_load(&dst.0, &anon);
     let bytes = std::fs::read(&anon).unwrap();
@@ -180,21 +167,11 @@ fn postgres_round_trip_conditional_rules() {
     let src = PgDb::fresh("cond_src");
     psql_load(&src.0, &fixture("postgres/schema.sql"));
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("dump.sql");
-    let out = Command::new("pg_dump")
-        .args(["-U", "postgres", &src.0])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&dump, &out.stdout).unwrap();
-    let anon = dir.path().join("anon.sql");
-    run_ok(&[
-        "--rules",
-        fixture("postgres/rules-conditional.toml").to_str().unwrap(),
-        dump.to_str().unwrap(),
-        "-o",
-        anon.to_str().unwrap(),
-    ]);
+    let anon = dump_and_anonymize(
+        Command::new("pg_dump").args(["-U", "postgres", &src.0]),
+        "postgres/rules-conditional.toml",
+        dir.path(),
+    );
     let dst = PgDb::fresh("cond_dst");
     psql_load(&dst.0, &anon);
     let dropped = "amount < 0 OR note LIKE '%refund%'";
@@ -268,25 +245,14 @@ fn postgres_round_trip_transformer_library() {
         let src = PgDb::fresh(&format!("{tag}_src"));
         psql_load(&src.0, &fixture("postgres/schema.sql"));
         let dir = tempfile::tempdir().unwrap();
-        let dump = dir.path().join("dump.sql");
-        let out = Command::new("pg_dump")
-            .args(["-U", "postgres"])
-            .args(args)
-            .arg(&src.0)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        std::fs::write(&dump, &out.stdout).unwrap();
-        let anon = dir.path().join("anon.sql");
-        run_ok(&[
-            "--rules",
-            fixture("postgres/rules-transformers.toml")
-                .to_str()
-                .unwrap(),
-            dump.to_str().unwrap(),
-            "-o",
-            anon.to_str().unwrap(),
-        ]);
+        let anon = dump_and_anonymize(
+            Command::new("pg_dump")
+                .args(["-U", "postgres"])
+                .args(args)
+                .arg(&src.0),
+            "postgres/rules-transformers.toml",
+            dir.path(),
+        );
         let dst = PgDb::fresh(&format!("{tag}_dst"));
         // Restores with its UNIQUE constraints (added after the data).
         psql_load(&dst.0, &anon);

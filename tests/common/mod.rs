@@ -202,6 +202,29 @@ pub fn assert_empty_rules_are_identity(inputs: &[String]) {
     }
 }
 
+/// Runs `dump` (mariadb-dump or pg_dump with its arguments) into a file in
+/// `dir`, then dumpmask with the fixture rules file `rules` on it; returns
+/// the rewritten file.
+pub fn dump_and_anonymize(dump: &mut Command, rules: &str, dir: &Path) -> PathBuf {
+    let out = dump.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.join("dump.sql");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let anon = dir.join("anon.sql");
+    run_ok(&[
+        "--rules",
+        fixture(rules).to_str().unwrap(),
+        path.to_str().unwrap(),
+        "-o",
+        anon.to_str().unwrap(),
+    ]);
+    anon
+}
+
 /// Compares `out` with the expected output file, rewriting it first when
 /// `DUMPMASK_BLESS=1`.
 pub fn assert_expected(out: &[u8], expected: &Path) {
