@@ -390,20 +390,20 @@ pub fn parse(src: &str) -> Result<Cond, CondError> {
     Ok(e)
 }
 
-impl Cond<String> {
-    /// Columns the condition names.
-    pub fn columns(&self, out: &mut Vec<String>) {
-        let mut op = |o: &Operand<String>| {
+impl<C> Cond<C> {
+    /// Calls `f` with every column the condition reads, in order.
+    pub fn for_each_column(&self, f: &mut impl FnMut(&C)) {
+        let mut op = |o: &Operand<C>| {
             if let Operand::Column(c) = o {
-                out.push(c.clone());
+                f(c);
             }
         };
         match self {
             Cond::And(a, b) | Cond::Or(a, b) => {
-                a.columns(out);
-                b.columns(out);
+                a.for_each_column(f);
+                b.for_each_column(f);
             }
-            Cond::Not(a) => a.columns(out),
+            Cond::Not(a) => a.for_each_column(f),
             Cond::Cmp(a, _, b) => {
                 op(a);
                 op(b);
@@ -418,6 +418,13 @@ impl Cond<String> {
                 op(pattern);
             }
         }
+    }
+}
+
+impl Cond<String> {
+    /// Columns the condition names.
+    pub fn columns(&self, out: &mut Vec<String>) {
+        self.for_each_column(&mut |c| out.push(c.clone()));
     }
 
     /// Resolves column names against a table; the error names the column.
@@ -476,31 +483,7 @@ struct Val<'a> {
 impl Cond<BoundColumn> {
     /// Table column indexes the condition reads.
     pub fn columns_read(&self, out: &mut Vec<usize>) {
-        let mut op = |o: &Operand<BoundColumn>| {
-            if let Operand::Column(c) = o {
-                out.push(c.index);
-            }
-        };
-        match self {
-            Cond::And(a, b) | Cond::Or(a, b) => {
-                a.columns_read(out);
-                b.columns_read(out);
-            }
-            Cond::Not(a) => a.columns_read(out),
-            Cond::Cmp(a, _, b) => {
-                op(a);
-                op(b);
-            }
-            Cond::IsNull(a, _) => op(a),
-            Cond::In(a, list, _) => {
-                op(a);
-                list.iter().for_each(op);
-            }
-            Cond::Like { value, pattern, .. } => {
-                op(value);
-                op(pattern);
-            }
-        }
+        self.for_each_column(&mut |c| out.push(c.index));
     }
 
     /// Does the condition hold for a row? `value(i)` gives column `i`'s
