@@ -422,11 +422,6 @@ impl<C> Cond<C> {
 }
 
 impl Cond<String> {
-    /// Columns the condition names.
-    pub fn columns(&self, out: &mut Vec<String>) {
-        self.for_each_column(&mut |c| out.push(c.clone()));
-    }
-
     /// Resolves column names against a table; the error names the column.
     pub fn bind(&self, table: &Table) -> Result<Cond<BoundColumn>, String> {
         let col = |o: &Operand<String>| -> Result<Operand<BoundColumn>, String> {
