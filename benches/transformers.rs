@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dumpmask::format::Dialect;
+use dumpmask::format::Engine;
 use dumpmask::io::input::Input;
 use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::transform::{NoRow, Prf};
@@ -204,7 +204,7 @@ fn run(dump: &[u8], rules: &str, threads: usize) -> Vec<u8> {
         ..Options::default()
     };
     let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
-        Ok(Dialect::MySql.splitter(rules.take().unwrap(), opts.chunk_size, opts.max_statement))
+        Ok(Engine::MySql.splitter(rules.take().unwrap(), opts.chunk_size, opts.max_statement))
     };
     pipeline::run(
         Input::from_bytes(dump.to_vec(), "bench"),

@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod dialect;
 pub mod error;
 pub mod format;
 pub mod io;
@@ -21,7 +22,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 pub use error::{Error, ErrorKind, Result};
-use format::Dialect;
+use format::Engine;
 use io::compress::{Codec, Compression, ParallelCompressor};
 use io::input::Input;
 use io::output::AtomicFile;
@@ -39,7 +40,7 @@ pub struct RunConfig {
     /// The rules file.
     pub rules: PathBuf,
     /// The dump's dialect; `None` to detect it from the dump's header.
-    pub dialect: Option<Dialect>,
+    pub dialect: Option<Engine>,
     /// Require a rule for every column (`--strict`).
     pub strict: bool,
     /// Output compression; `None` to choose by the output's extension.
@@ -100,7 +101,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let opts = options.clone();
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let detected = Dialect::detect(head);
+        let detected = Engine::detect(head);
         let dialect = match (forced, detected) {
             // A wrong dialect would misread strings and miss data
             // statements: refuse rather than misparse.
@@ -188,7 +189,7 @@ fn run_archive(cfg: &RunConfig, rules: Rules, dir: bool, fingerprint: &str) -> R
             "--compress does not apply to pg_dump archives: they keep their own compression",
         ));
     }
-    if cfg.dialect == Some(Dialect::MySql) {
+    if cfg.dialect == Some(Engine::MySql) {
         return Err(Error::rules(
             "a pg_dump archive is PostgreSQL, not --dialect mysql",
         ));
@@ -267,7 +268,7 @@ pub struct CheckConfig {
     /// The rules file.
     pub rules: PathBuf,
     /// The dump's dialect; `None` to detect it.
-    pub dialect: Option<Dialect>,
+    pub dialect: Option<Engine>,
     /// Require a rule for every column.
     pub strict: bool,
 }
@@ -311,7 +312,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
     };
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let dialect = forced.or_else(|| Dialect::detect(head)).ok_or_else(|| {
+        let dialect = forced.or_else(|| Engine::detect(head)).ok_or_else(|| {
             Error::input(
                 0,
                 "cannot tell the dump's dialect from its header; pass --dialect",

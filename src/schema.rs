@@ -14,13 +14,26 @@ pub struct Table {
     pub name: QualifiedName,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
-    /// The partitioned table this one is a partition of (PostgreSQL
-    /// `ATTACH PARTITION`): rules on the parent apply to its partitions,
-    /// which hold the data.
-    pub partition_of: Option<QualifiedName>,
+    /// The tables this one is a partition or child of, as declared
+    /// (`PARTITION OF p`, `INHERITS (p)`, `ATTACH PARTITION`, `INHERIT p`).
+    pub parents: Vec<QualifiedName>,
+    /// Every table above this one, nearest first: rules on any of them
+    /// apply to this one's rows (a partitioned table's rows live in its
+    /// leaf partitions; a parent's rows include its children's).
+    pub ancestors: Vec<QualifiedName>,
 }
 
 impl Table {
+    /// A table with these columns and no parents.
+    pub fn new(name: QualifiedName, columns: Vec<Column>) -> Table {
+        Table {
+            name,
+            columns,
+            parents: Vec::new(),
+            ancestors: Vec::new(),
+        }
+    }
+
     /// Columns present in dumped rows, in order: all but generated ones.
     pub fn data_columns(&self) -> impl Iterator<Item = (usize, &Column)> {
         self.columns
@@ -265,27 +278,16 @@ const ATTRIBUTE_WORDS: &[&str] = &[
     "without",
 ];
 
-/// Words that start a table-level item rather than a column.
-const CONSTRAINT_WORDS: &[&str] = &[
-    "primary",
-    "key",
-    "index",
-    "unique",
-    "constraint",
-    "foreign",
-    "fulltext",
-    "spatial",
-    "check",
-    "period",
-    "exclude",
-    "like",
-    "system",
-];
-
 /// Reads a `CREATE TABLE` statement. Returns `None` for statements that are
-/// not a column-defining CREATE TABLE (e.g. `CREATE TABLE t PARTITION OF p`,
-/// `CREATE TABLE a LIKE b`), which have no columns of their own to learn.
-pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, String> {
+/// not a column-defining CREATE TABLE (e.g. `CREATE TABLE a LIKE b`). A
+/// partition (`CREATE TABLE t PARTITION OF p ...`) comes back with no
+/// columns and `p` as its parent; a child (`... INHERITS (p)`) with its own
+/// columns and its parents: the caller adds what they declare.
+pub fn parse_create_table(
+    stmt: &[u8],
+    lx: &Lexical,
+    inline_indexes: bool,
+) -> Result<Option<Table>, String> {
     let toks = crate::sql::tokenize(stmt, lx).map_err(|e| e.what.to_string())?;
     let mut i = 0;
     if !toks.get(i).is_some_and(|t| t.token.is_word("create")) {
@@ -307,6 +309,15 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
         i += 3; // IF NOT EXISTS
     }
     let name = QualifiedName::parse(&toks, &mut i).ok_or("CREATE TABLE without a name")?;
+    if toks.get(i).is_some_and(|t| t.token.is_word("partition"))
+        && toks.get(i + 1).is_some_and(|t| t.token.is_word("of"))
+    {
+        i += 2;
+        let parent = QualifiedName::parse(&toks, &mut i).ok_or("PARTITION OF without a name")?;
+        let mut t = Table::new(name, Vec::new());
+        t.parents.push(parent);
+        return Ok(Some(t));
+    }
     if !matches!(toks.get(i).map(|t| &t.token), Some(Token::Punct(b'('))) {
         return Ok(None);
     }
@@ -333,15 +344,28 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
         }
         i += 1;
     }
-    if end.is_none() {
+    let Some(end) = end else {
         return Err("CREATE TABLE body is not closed".into());
+    };
+    let mut parents = Vec::new();
+    if toks
+        .get(end + 1)
+        .is_some_and(|t| t.token.is_word("inherits"))
+    {
+        let mut k = end + 3;
+        while let Some(p) = QualifiedName::parse(&toks, &mut k) {
+            parents.push(p);
+            if !matches!(toks.get(k).map(|t| &t.token), Some(Token::Punct(b','))) {
+                break;
+            }
+            k += 1;
+        }
     }
     let mut columns: Vec<Column> = Vec::new();
     let mut table_keys: Vec<(bool, Vec<String>)> = Vec::new();
     for item in items {
         let Some(first) = item.first() else { continue };
-        let is_constraint = matches!(&first.token, Token::Word(w)
-            if CONSTRAINT_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)));
+        let is_constraint = is_table_item(item, inline_indexes);
         if is_constraint {
             if let Some(k) = key_columns(item) {
                 table_keys.push(k);
@@ -404,11 +428,44 @@ pub fn parse_create_table(stmt: &[u8], lx: &Lexical) -> Result<Option<Table>, St
             }
         }
     }
-    Ok(Some(Table {
-        name,
-        columns,
-        partition_of: None,
-    }))
+    let mut t = Table::new(name, columns);
+    t.parents = parents;
+    Ok(Some(t))
+}
+
+/// Does a CREATE TABLE body item declare a key, index or constraint rather
+/// than a column? Unquoted words such as `key`, `index`, `period`,
+/// `system`, `exclude` are also valid column names (pg_dump and
+/// `mysqldump --skip-quote-names` leave them unquoted). `inline_indexes`:
+/// the dialect declares indexes in the body (MySQL `KEY name (a)`,
+/// `INDEX (a)`, `FULLTEXT KEY name (a)`); PostgreSQL does not, so there
+/// those words start columns.
+fn is_table_item(item: &[Spanned], inline_indexes: bool) -> bool {
+    let Some(Token::Word(w)) = item.first().map(|t| &t.token) else {
+        return false;
+    };
+    let w = w.to_ascii_lowercase();
+    let next = item.get(1).map(|t| &t.token);
+    let paren = |t: Option<&Token>| t.is_some_and(|t| *t == Token::Punct(b'('));
+    match w.as_str() {
+        // Reserved in both engines: never a column name unquoted.
+        "primary" | "unique" | "constraint" | "foreign" | "check" | "like" => true,
+        // `PERIOD FOR SYSTEM_TIME (a, b)`.
+        "period" => next.is_some_and(|t| t.is_word("for")),
+        // `EXCLUDE USING gist (...)` / `EXCLUDE (...)`.
+        "exclude" => next.is_some_and(|t| t.is_word("using")) || paren(next),
+        "key" | "index" | "fulltext" | "spatial" if inline_indexes => {
+            // `KEY (a)`, `FULLTEXT KEY ...`, or `KEY name (a)` / `KEY name
+            // USING BTREE (a)` where `name` is not a type (`key int(11)`,
+            // `key varchar(10)` are columns).
+            let after = item.get(2).map(|t| &t.token);
+            paren(next)
+                || next.is_some_and(|t| t.is_word("key") || t.is_word("index"))
+                || ((paren(after) || after.is_some_and(|t| t.is_word("using")))
+                    && matches!(ColumnType::from_tokens(&item[1..2]), ColumnType::Other(_)))
+        }
+        _ => false,
+    }
 }
 
 /// For `PRIMARY KEY (a)`, `UNIQUE KEY name (a, b)`, `CONSTRAINT x UNIQUE (a)`:
@@ -464,7 +521,9 @@ mod tests {
           UNIQUE KEY `pn` (`personal_number`),\n\
           CONSTRAINT `c` CHECK (json_valid(`first_name`))\n\
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;";
-        let t = parse_create_table(ddl.as_bytes(), &MYSQL).unwrap().unwrap();
+        let t = parse_create_table(ddl.as_bytes(), &MYSQL, true)
+            .unwrap()
+            .unwrap();
         let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
@@ -513,7 +572,9 @@ mod tests {
             full_name text GENERATED ALWAYS AS (((a || ' '::text))) STORED,\n\
             n bigint GENERATED ALWAYS AS IDENTITY\n\
         );";
-        let t = parse_create_table(ddl.as_bytes(), &PG).unwrap().unwrap();
+        let t = parse_create_table(ddl.as_bytes(), &PG, false)
+            .unwrap()
+            .unwrap();
         assert_eq!(t.name.schema.as_deref(), Some("crm"));
         assert_eq!(t.name.name, "Customer Accounts");
         assert_eq!(t.columns[1].name, "First Name");
@@ -539,8 +600,39 @@ mod tests {
     }
 
     #[test]
-    fn partition_of_has_no_columns() {
+    fn partition_of_names_its_parent() {
         let ddl = b"CREATE TABLE public.events_2024 PARTITION OF public.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');";
-        assert_eq!(parse_create_table(ddl, &PG).unwrap(), None);
+        let t = parse_create_table(ddl, &PG, false).unwrap().unwrap();
+        assert!(t.columns.is_empty());
+        assert_eq!(t.parents[0].name, "events");
+    }
+
+    #[test]
+    fn inherits_names_its_parents() {
+        let ddl = b"CREATE TABLE c (extra text) INHERITS (public.p, q);";
+        let t = parse_create_table(ddl, &PG, false).unwrap().unwrap();
+        assert_eq!(t.columns.len(), 1);
+        let names: Vec<&str> = t.parents.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["p", "q"]);
+    }
+
+    #[test]
+    fn keywords_are_column_names_where_a_type_follows() {
+        let pg = "CREATE TABLE t (id integer, key text, index integer, period daterange, system text, exclude boolean, fulltext text, spatial uuid, PRIMARY KEY (id), EXCLUDE USING gist (period WITH &&));";
+        let t = parse_create_table(pg.as_bytes(), &PG, false)
+            .unwrap()
+            .unwrap();
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["id", "key", "index", "period", "system", "exclude", "fulltext", "spatial"]
+        );
+        let my = "CREATE TABLE t (id int(11), key varchar(10), index int, KEY idx (key), INDEX (id), KEY k2 USING BTREE (id), FULLTEXT KEY f (key), UNIQUE KEY u (index));";
+        let t = parse_create_table(my.as_bytes(), &MYSQL, true)
+            .unwrap()
+            .unwrap();
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "key", "index"]);
+        assert!(t.columns[2].unique);
     }
 }

@@ -31,6 +31,23 @@ pub struct Lexical {
     pub dollar_quotes: bool,
     /// Is `E'..'` a string with backslash escapes (PostgreSQL)?
     pub e_strings: bool,
+    /// Are unquoted identifiers folded to lower case (PostgreSQL:
+    /// `INSERT INTO PUBLIC.Customers` writes to `public.customers`)? MySQL
+    /// keeps them as written.
+    pub fold_unquoted: bool,
+}
+
+impl Lexical {
+    /// Does a backslash escape the next byte inside the `'` string opening
+    /// at `src[i]`? Always in MySQL; in PostgreSQL only in `E'..'` strings,
+    /// whose `E` is a word of its own (`E'a\'b'`, but not `nameE'..'`).
+    pub fn backslash_string(&self, src: &[u8], i: usize) -> bool {
+        self.backslash_in_strings
+            || (self.e_strings
+                && i > 0
+                && (src[i - 1] == b'E' || src[i - 1] == b'e')
+                && (i < 2 || !is_word_byte(src[i - 2])))
+    }
 }
 
 /// Is `--` at `i` the start of a comment under these rules?
@@ -98,16 +115,9 @@ pub fn dollar_tag(src: &[u8], i: usize) -> Option<&[u8]> {
 fn skip_quoted(src: &[u8], i: usize, lx: &Lexical) -> Option<Result<usize, &'static str>> {
     let b = src[i];
     Some(match b {
-        b'\'' => {
-            let backslash = lx.backslash_in_strings
-                || (lx.e_strings
-                    && i > 0
-                    && (src[i - 1] == b'E' || src[i - 1] == b'e')
-                    && (i < 2 || !is_word_byte(src[i - 2])));
-            string_end(src, i + 1, b'\'', backslash)
-                .map(|e| e + 1)
-                .ok_or("unterminated string")
-        }
+        b'\'' => string_end(src, i + 1, b'\'', lx.backslash_string(src, i))
+            .map(|e| e + 1)
+            .ok_or("unterminated string"),
         b'"' => string_end(
             src,
             i + 1,
@@ -355,8 +365,8 @@ impl Iterator for Tokens<'_> {
                     }
                 }
                 b'\'' | b'"' if b == b'\'' || lx.double_quote_is_string => {
-                    let backslash = lx.backslash_in_strings
-                        || (lx.e_strings && i > 0 && (src[i - 1] == b'E' || src[i - 1] == b'e'));
+                    let backslash = b == b'\'' && lx.backslash_string(src, i)
+                        || b == b'"' && lx.backslash_in_strings;
                     let Some(end) = string_end(src, i + 1, b, backslash) else {
                         return self.lex_error(i, "unterminated string");
                     };
@@ -387,10 +397,11 @@ impl Iterator for Tokens<'_> {
                         j += 1;
                     }
                     self.i = j;
-                    return tok(
-                        Token::Word(String::from_utf8_lossy(&src[i..j]).into_owned()),
-                        j,
-                    );
+                    let mut word = String::from_utf8_lossy(&src[i..j]).into_owned();
+                    if lx.fold_unquoted {
+                        word.make_ascii_lowercase();
+                    }
+                    return tok(Token::Word(word), j);
                 }
                 _ => {
                     self.i += 1;

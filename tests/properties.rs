@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use dumpmask::format::Dialect;
+use dumpmask::format::Engine;
 use dumpmask::io::input::Input;
 use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::Rules;
@@ -218,7 +218,7 @@ fn render(rows: &[Row], per_stmt: usize, sep: &[u8], expected: bool) -> Vec<u8> 
 const RULES: &str =
     "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
 
-fn rewrite(input: Input, rules: &str, dialect: Dialect, opts: &Options) -> Result<Vec<u8>, String> {
+fn rewrite(input: Input, rules: &str, dialect: Engine, opts: &Options) -> Result<Vec<u8>, String> {
     let mut rules = Some(Rules::parse(rules, "rules.toml", None).map_err(|e| e.to_string())?);
     let opts2 = opts.clone();
     let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
@@ -252,9 +252,9 @@ proptest! {
         let dump = render(&rows, per_stmt, sep, false);
         let want = render(&rows, per_stmt, sep, true);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
-        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Dialect::MySql, &opts).unwrap();
+        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Engine::MySql, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");
-        let streamed = rewrite(stream(&dump), RULES, Dialect::MySql, &opts).unwrap();
+        let streamed = rewrite(stream(&dump), RULES, Engine::MySql, &opts).unwrap();
         prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
     }
 
@@ -266,9 +266,9 @@ proptest! {
         pg in any::<bool>(),
     ) {
         let (mut dump, dialect) = if pg {
-            (b"-- PostgreSQL database dump\nCREATE TABLE public.t (a text, b int, c text);\nCOPY public.t (a, b, c) FROM stdin;\n".to_vec(), Dialect::Postgres)
+            (b"-- PostgreSQL database dump\nCREATE TABLE public.t (a text, b int, c text);\nCOPY public.t (a, b, c) FROM stdin;\n".to_vec(), Engine::Postgres)
         } else {
-            (b"-- MariaDB dump\n".to_vec(), Dialect::MySql)
+            (b"-- MariaDB dump\n".to_vec(), Engine::MySql)
         };
         dump.extend_from_slice(&body);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16, ..Options::default() };
@@ -283,8 +283,8 @@ proptest! {
         let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text, `b` int, `c` text);\nINSERT INTO `t` VALUES ".to_vec();
         dump.extend_from_slice(&src);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 8, ..Options::default() };
-        let a = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Dialect::MySql, &opts);
-        let b = rewrite(stream(&dump), RULES, Dialect::MySql, &opts);
+        let a = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Engine::MySql, &opts);
+        let b = rewrite(stream(&dump), RULES, Engine::MySql, &opts);
         prop_assert_eq!(a.is_ok(), b.is_ok());
         if let (Ok(a), Ok(b)) = (a, b) {
             prop_assert!(a == b);
@@ -340,9 +340,9 @@ proptest! {
         let want = render_copy(&rows, true);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
         let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
-        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), rules, Dialect::Postgres, &opts).unwrap();
+        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), rules, Engine::Postgres, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");
-        let streamed = rewrite(stream(&dump), rules, Dialect::Postgres, &opts).unwrap();
+        let streamed = rewrite(stream(&dump), rules, Engine::Postgres, &opts).unwrap();
         prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
     }
 }
@@ -580,12 +580,12 @@ fn copy_end_marker_is_only_a_line_that_is_exactly_backslash_dot() {
     );
     let want = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);COPY public.t (a, b) FROM stdin;\nX\t1\nX\t2\n\\.\r\nSELECT 1;\n".to_vec();
     let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\n";
-    every_path_gives(&dump, &want, rules, Dialect::Postgres);
+    every_path_gives(&dump, &want, rules, Engine::Postgres);
 }
 
 /// Asserts that `dump` rewrites to `want` at every chunk size, thread
 /// count and standard-input window tried.
-fn every_path_gives(dump: &[u8], want: &[u8], rules: &str, dialect: Dialect) {
+fn every_path_gives(dump: &[u8], want: &[u8], rules: &str, dialect: Engine) {
     for chunk in [1, 2, 3, 5, 8, 13, 21, 40, 70, 100, 1 << 20] {
         for threads in [1, 2] {
             for window in [1, 7, 64] {
@@ -635,7 +635,7 @@ fn unruled_insert_with_an_on_duplicate_clause_passes_through() {
         dump.extend_from_slice(b"INSERT INTO `t` VALUES ('s',1,'x');\n");
         let mut want = unruled;
         want.extend_from_slice(b"INSERT INTO `t` VALUES ('X',1,NULL);\n");
-        every_path_gives(&dump, &want, RULES, Dialect::MySql);
+        every_path_gives(&dump, &want, RULES, Engine::MySql);
     }
 }
 
@@ -662,7 +662,7 @@ fn comments_between_rows_survive_any_window_boundary() {
                 window,
                 ..Options::default()
             };
-            let streamed = rewrite(stream(&dump), RULES, Dialect::MySql, &opts);
+            let streamed = rewrite(stream(&dump), RULES, Engine::MySql, &opts);
             assert!(
                 streamed.as_deref() == Ok(&want[..]),
                 "pad {pad}, window {window}: {streamed:?}"

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dumpmask::format::Dialect;
+use dumpmask::format::Engine;
 use dumpmask::io::compress::{Codec, Compression};
 use dumpmask::report::Progress;
 use dumpmask::{ErrorKind, Options, RunConfig};
@@ -157,11 +157,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn dialect(d: DialectArg) -> Option<Dialect> {
+fn dialect(d: DialectArg) -> Option<Engine> {
     match d {
         DialectArg::Auto => None,
-        DialectArg::Mysql => Some(Dialect::MySql),
-        DialectArg::Postgres => Some(Dialect::Postgres),
+        DialectArg::Mysql => Some(Engine::MySql),
+        DialectArg::Postgres => Some(Engine::Postgres),
     }
 }
 

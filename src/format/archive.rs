@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
-use crate::format::{Dialect, SharedBytes, Splitter};
+use crate::format::{Engine, SharedBytes, Splitter};
 use crate::io::input::Input;
 use crate::pipeline::{self, Options};
 use crate::report::Summary;
@@ -675,7 +675,7 @@ pub fn rewrite(
     }
     // Learn the schema as a plain dump would give it; every table's data
     // is then rewritten by a copy of this splitter, side by side.
-    let mut splitter = Dialect::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
+    let mut splitter = Engine::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
     splitter.set_partial(true);
     let (mut total, mut splitter) = run_one(
         Input::from_bytes(schema_sql(&entries), "schema"),

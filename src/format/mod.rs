@@ -19,25 +19,25 @@ use crate::error::Result;
 use crate::rules::{Rules, TablePlan};
 use crate::sql::{Lexical, QualifiedName};
 
-/// Which dump dialect to read.
+/// Which engine's dumps to read; its [`crate::dialect::Dialect`] says how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
+pub enum Engine {
     /// mysqldump / mariadb-dump output.
     MySql,
     /// pg_dump plain-format output.
     Postgres,
 }
 
-impl Dialect {
+impl Engine {
     /// Guesses the dialect from the first bytes of a dump.
-    pub fn detect(head: &[u8]) -> Option<Dialect> {
+    pub fn detect(head: &[u8]) -> Option<Engine> {
         let h = &head[..head.len().min(8192)];
         let has = |s: &[u8]| memchr::memmem::find(h, s).is_some();
         if has(b"PostgreSQL database dump")
             || has(b"SET standard_conforming_strings")
             || has(b"pg_catalog.set_config")
         {
-            return Some(Dialect::Postgres);
+            return Some(Engine::Postgres);
         }
         if has(b"MySQL dump")
             || has(b"MariaDB dump")
@@ -46,7 +46,7 @@ impl Dialect {
             || has(b"LOCK TABLES `")
             || has(b"CREATE TABLE `")
         {
-            return Some(Dialect::MySql);
+            return Some(Engine::MySql);
         }
         None
     }
@@ -66,30 +66,33 @@ impl Dialect {
         ))
     }
 
-    /// How strings, identifiers and comments are written.
-    pub fn lexical(self) -> &'static Lexical {
+    /// This engine's dialect: everything the splitter asks about it.
+    pub fn dialect(self) -> &'static dyn crate::dialect::Dialect {
         match self {
-            Dialect::MySql => &mysql::LEXICAL,
-            Dialect::Postgres => &postgres::LEXICAL,
+            Engine::MySql => &crate::dialect::MYSQL,
+            Engine::Postgres => &crate::dialect::POSTGRES,
         }
     }
 
-    /// The schema of an unqualified table name when the dump names none:
-    /// MySQL has no default (single-database dumps name no database);
-    /// PostgreSQL's is `public`.
-    pub fn default_schema(self) -> Option<&'static str> {
-        match self {
-            Dialect::MySql => None,
-            Dialect::Postgres => Some("public"),
-        }
+    /// How strings, identifiers and comments are written.
+    pub fn lexical(self) -> &'static Lexical {
+        self.dialect().lexical()
     }
 
     /// Given a row's `(` in an INSERT, the offset just past its `)`, or
     /// `None` if the input ends first.
     pub fn row_end(self, w: &[u8], open: usize) -> Option<usize> {
         match self {
-            Dialect::MySql => mysql::row_end(w, open),
-            Dialect::Postgres => postgres::row_end(w, open),
+            Engine::MySql => mysql::row_end(w, open),
+            Engine::Postgres => postgres::row_end(w, open),
+        }
+    }
+
+    /// How an INSERT's tuples are written.
+    pub fn tuple_format(self) -> RowFormat {
+        match self {
+            Engine::MySql => RowFormat::MySqlTuples,
+            Engine::Postgres => RowFormat::PgTuples,
         }
     }
 }

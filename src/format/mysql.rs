@@ -21,6 +21,7 @@ pub const LEXICAL: Lexical = Lexical {
     nested_comments: false,
     dollar_quotes: false,
     e_strings: false,
+    fold_unquoted: false,
 };
 
 /// Given a row's `(`, the offset just past its `)`. Values are literals,

@@ -27,12 +27,8 @@ pub const LEXICAL: Lexical = Lexical {
     nested_comments: true,
     dollar_quotes: true,
     e_strings: true,
+    fold_unquoted: true,
 };
-
-/// Is the `'` at `i` the start of an `E'..'` string?
-fn is_e_string(w: &[u8], i: usize) -> bool {
-    i > 0 && (w[i - 1] == b'E' || w[i - 1] == b'e') && (i < 2 || !sql::is_word_byte(w[i - 2]))
-}
 
 /// Given a row's `(`, the offset just past its matching `)`. Casts like
 /// `::character varying(20)` and `ARRAY[..]` hold parentheses, so depth is
@@ -54,7 +50,7 @@ pub fn row_end(w: &[u8], open: usize) -> Option<usize> {
                 }
                 i = j + 1;
             }
-            _ => i = sql::string_end(w, j + 1, b'\'', is_e_string(w, j))? + 1,
+            _ => i = sql::string_end(w, j + 1, b'\'', LEXICAL.backslash_string(w, j))? + 1,
         }
         // A quoted name (in a cast) between here and the next match could
         // hold a quote or parenthesis; the worker's exact parse refuses

@@ -21,16 +21,17 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::dialect::{
+    self, parse_insert_head, ClientCommand, Dialect, Head, InsertHead, StatementKind,
+};
 use crate::error::{Error, Result};
 use crate::format::mysql::{self, RowsScan};
 use crate::format::{
-    DataStatement, Dialect, Piece, RowFormat, RowLayout, RowsPiece, Split, Splitter,
+    DataStatement, Engine, Piece, RowFormat, RowLayout, RowsPiece, Split, Splitter,
 };
 use crate::rules::{Rules, TablePlan};
 use crate::schema::{self, Column, ColumnType, Table};
-use crate::sql::{
-    self, skip_space_and_comments, statement_end, QualifiedName, Skip, Token, Tokens,
-};
+use crate::sql::{self, skip_space_and_comments, statement_end, QualifiedName, Skip, Token};
 
 /// How the rows of an open statement are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,9 @@ enum Stmt {
     Trailing,
     /// A statement to pass through, ending at the offset.
     Code(usize),
+    /// A statement left out of the output, ending at the offset (planner
+    /// statistics of a ruled table).
+    Omit(usize),
     /// A data statement: its header starts at `head_at`, rows at `rows_at`.
     Data {
         head_at: usize,
@@ -69,16 +73,11 @@ enum Stmt {
     },
 }
 
-enum Head {
-    Incomplete,
-    NotData,
-    Rows { rows_at: usize, open: OpenRows },
-}
-
-/// The splitter for both dialects; what differs is asked of [`Dialect`].
+/// The splitter for both dialects; what differs is asked of the engine's
+/// [`Dialect`].
 #[derive(Clone)]
 pub struct DumpSplitter {
-    dialect: Dialect,
+    engine: Engine,
     rules: Rules,
     chunk_size: usize,
     max_statement: usize,
@@ -103,13 +102,13 @@ impl DumpSplitter {
     /// A splitter applying `rules`, cutting chunks of about `chunk_size`
     /// bytes, refusing statements and rows over `max_statement` bytes.
     pub fn new(
-        dialect: Dialect,
+        engine: Engine,
         rules: Rules,
         chunk_size: usize,
         max_statement: usize,
     ) -> DumpSplitter {
         DumpSplitter {
-            dialect,
+            engine,
             rules,
             chunk_size: chunk_size.max(1),
             max_statement,
@@ -125,12 +124,16 @@ impl DumpSplitter {
         }
     }
 
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.engine.dialect()
+    }
+
     fn resolve(&self, name: &QualifiedName) -> QualifiedName {
         let schema = name
             .schema
             .clone()
             .or_else(|| self.current_schema.clone())
-            .or_else(|| self.dialect.default_schema().map(str::to_string));
+            .or_else(|| self.dialect().default_schema().map(str::to_string));
         QualifiedName {
             schema,
             name: name.name.clone(),
@@ -147,9 +150,12 @@ impl DumpSplitter {
         )
     }
 
-    /// Reads the statement at `pos` (after leading whitespace/comments).
+    /// Reads the statement at `pos` (after leading whitespace/comments)
+    /// and decides, by its kind, what becomes of it (deny by default: see
+    /// [`crate::dialect`]).
     fn statement(&mut self, w: &[u8], pos: usize, base: u64, eof: bool) -> Result<Stmt> {
-        let lx = self.dialect.lexical();
+        let d = self.dialect();
+        let lx = d.lexical();
         let k = match skip_space_and_comments(w, pos, lx) {
             Skip::At(k) => k,
             Skip::End if eof => return Ok(Stmt::Trailing),
@@ -162,131 +168,297 @@ impl DumpSplitter {
             }
             Skip::Unterminated(_) => return Ok(Stmt::Incomplete),
         };
-        if self.dialect == Dialect::MySql && base + pos as u64 == 0 {
+        if base + pos as u64 == 0 && self.current_schema.is_none() {
             // The header comments may sit inside the first "statement"
             // (after mariadb-dump's unterminated sandbox line).
-            self.note_mysql_header(&w[..w.len().min(8192)]);
+            self.current_schema = d.header_schema(&w[..w.len().min(8192)]);
         }
-        // Client commands end at the line's end: MySQL `DELIMITER ;;`,
-        // psql `\connect`, `\restrict KEY`.
-        let client_command = match self.dialect {
-            Dialect::MySql => starts_with_word(&w[k..], b"delimiter"),
-            Dialect::Postgres => w[k] == b'\\',
+        let at = base + k as u64;
+        if let Some(cmd) = d.client_command(&w[k..]) {
+            let line_end = match memchr::memchr(b'\n', &w[k..]) {
+                Some(nl) => k + nl + 1,
+                None if !eof => return Ok(Stmt::Incomplete),
+                None => w.len(),
+            };
+            return match cmd {
+                ClientCommand::Plain => Ok(Stmt::Code(line_end)),
+                ClientCommand::Delimiter(d) if d.is_empty() => {
+                    Err(Error::input(at, "DELIMITER without a delimiter"))
+                }
+                ClientCommand::Delimiter(d) => {
+                    self.delimiter = d;
+                    Ok(Stmt::Code(line_end))
+                }
+                ClientCommand::CopyFromStdin => {
+                    let text = w[k + 1..line_end].trim_ascii_end();
+                    self.copy_head(text, &w[k..line_end], k, at)
+                }
+            };
+        }
+        let data_kind = match Head::new(&w[k..], lx).get(0).map(|t| &t.token) {
+            Some(Token::Word(word)) => d
+                .data_words()
+                .iter()
+                .find(|(dw, _)| word.eq_ignore_ascii_case(dw))
+                .map(|(_, kind)| *kind),
+            _ => None,
         };
-        if client_command {
-            let Some(nl) = memchr::memchr(b'\n', &w[k..]) else {
-                if !eof {
+        if data_kind == Some(StatementKind::Insert) && !d.executable_comment(&w[k..]) {
+            match parse_insert_head(d, &w[k..]) {
+                InsertHead::Incomplete if !eof => {
+                    if w.len() - k > self.max_statement {
+                        return Err(self.too_large(at, "statement"));
+                    }
                     return Ok(Stmt::Incomplete);
                 }
-                return Ok(Stmt::Code(w.len()));
-            };
-            if self.dialect == Dialect::MySql {
-                let d: Vec<u8> = w[k + 9..k + nl]
-                    .split(|b| b.is_ascii_whitespace())
-                    .find(|s| !s.is_empty())
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| {
-                        Error::input(base + k as u64, "DELIMITER without a delimiter")
-                    })?;
-                self.delimiter = d;
-            }
-            return Ok(Stmt::Code(k + nl + 1));
-        }
-        let head = if starts_with_word(&w[k..], b"insert")
-            || (self.dialect == Dialect::MySql && starts_with_word(&w[k..], b"replace"))
-        {
-            self.insert_head(w, k, base)?
-        } else if self.dialect == Dialect::Postgres && starts_with_word(&w[k..], b"copy") {
-            self.copy_head(w, k, base, eof)?
-        } else {
-            Head::NotData
-        };
-        match head {
-            Head::Incomplete if !eof => return Ok(Stmt::Incomplete),
-            Head::Rows { rows_at, open } => {
-                return Ok(Stmt::Data {
-                    head_at: k,
+                InsertHead::Values {
+                    name,
+                    columns,
                     rows_at,
-                    open,
-                })
+                } => {
+                    let name = self.resolve(&name);
+                    let rows_at = k + rows_at;
+                    let format = self.engine.tuple_format();
+                    let stmt = self.data_statement(&name, columns, &w[k..rows_at], format, at)?;
+                    return Ok(Stmt::Data {
+                        head_at: k,
+                        rows_at,
+                        open: OpenRows {
+                            stmt,
+                            kind: RowsKind::Tuples,
+                            first: true,
+                            table: name.to_string(),
+                        },
+                    });
+                }
+                InsertHead::NoName => {
+                    return Err(Error::input(at, "INSERT without a table name"));
+                }
+                InsertHead::Other { .. } | InsertHead::Incomplete => {}
             }
-            Head::Incomplete | Head::NotData => {}
         }
         let end = match statement_end(w, k, &self.delimiter, lx) {
             Ok(Some(end)) => end,
             Ok(None) | Err(_) if !eof => {
                 if w.len() - pos > self.max_statement {
-                    return Err(self.too_large(base + k as u64, "statement"));
+                    return Err(self.too_large(at, "statement"));
                 }
                 return Ok(Stmt::Incomplete);
             }
             Ok(None) => {
                 return Err(Error::input(
-                    base + k as u64,
+                    at,
                     "statement not terminated at end of input (truncated dump?)",
                 ))
             }
-            Err((at, what)) => {
+            Err((e, what)) => {
                 return Err(Error::input(
-                    base + at as u64,
+                    base + e as u64,
                     format!("{what} at end of input"),
                 ))
             }
         };
         let text = &w[k..end];
-        if starts_with_word(text, b"create") {
-            self.create(text, base + k as u64)?;
-        } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"alter") {
-            self.alter_table(text)?;
-        } else if self.dialect == Dialect::MySql && starts_with_word(text, b"use") {
-            let toks = sql::tokenize(text, lx).unwrap_or_default();
+        let toks = match sql::tokenize(text, lx) {
+            Ok(t) => t,
+            Err(e) if self.any_ruled() => {
+                return Err(Error::input(
+                    base + (k + e.at) as u64,
+                    format!(
+                        "cannot read this statement ({}), so cannot tell whether it writes to a ruled table",
+                        e.what
+                    ),
+                ))
+            }
+            Err(_) => return Ok(Stmt::Code(end)),
+        };
+        let refuse = |name: &QualifiedName, why: &str| {
+            Error::input(
+                at,
+                format!("a statement dumpmask cannot rewrite writes to ruled table {name}: {why}"),
+            )
+            .in_table(name.to_string())
+        };
+        match d.classify(&toks) {
+            StatementKind::Copy if !d.executable_comment(text) => {
+                let body = &text[..text.len() - self.delimiter.len()];
+                let rows_at = match w.get(end..) {
+                    Some([b'\n', ..]) => end + 1,
+                    Some([b'\r', b'\n', ..]) => end + 2,
+                    Some([]) | Some([b'\r']) if !eof => return Ok(Stmt::Incomplete),
+                    _ => end,
+                };
+                self.copy_head(body, &w[k..rows_at], k, at)
+            }
+            StatementKind::Insert | StatementKind::Copy => {
+                // A data statement the row reader cannot take: another
+                // form (`INSERT ... SET`, `... SELECT`), a misspelling, or
+                // one inside an executable comment.
+                let mut i = 1;
+                while toks.get(i).is_some_and(|t| {
+                    t.token.is_word("into")
+                        || d.insert_modifiers().iter().any(|m| t.token.is_word(m))
+                }) {
+                    i += 1;
+                }
+                match QualifiedName::parse(&toks, &mut i) {
+                    Some(name) if self.is_ruled(&name) => Err(refuse(
+                        &self.resolve(&name),
+                        "only INSERT ... VALUES (...) and COPY ... FROM stdin rows are rewritten",
+                    )),
+                    Some(_) => Ok(Stmt::Code(end)),
+                    None => Err(Error::input(at, "a data statement without a table name")),
+                }
+            }
+            StatementKind::NoRows => {
+                self.learn(&toks, text, at)?;
+                Ok(Stmt::Code(end))
+            }
+            StatementKind::CreateFromQuery => match dialect::created_from_query(&toks) {
+                Some(name) if self.is_ruled(&name) => Err(refuse(
+                    &self.resolve(&name),
+                    "its rows come from a query dumpmask does not rewrite",
+                )),
+                _ => Ok(Stmt::Code(end)),
+            },
+            StatementKind::Statistics => match dialect::statistics_table(&toks) {
+                // A ruled table's statistics hold its values: they go; the
+                // server gathers new ones at the next ANALYZE.
+                Some(name) if self.is_ruled(&name) => Ok(Stmt::Omit(end)),
+                Some(_) => Ok(Stmt::Code(end)),
+                None if self.any_ruled() => Err(Error::input(
+                    at,
+                    "planner statistics of a table dumpmask cannot tell, with rules in force",
+                )),
+                None => Ok(Stmt::Code(end)),
+            },
+            StatementKind::Other => {
+                let mut hit = None;
+                dialect::mentioned_names(&toks, |q| {
+                    if self.is_ruled(q) {
+                        hit = Some(self.resolve(q));
+                    }
+                    hit.is_some()
+                });
+                if let Some(name) = hit {
+                    return Err(refuse(
+                        &name,
+                        "dumpmask rewrites INSERT ... VALUES and COPY ... FROM stdin rows; any other statement naming a ruled table is refused",
+                    ));
+                }
+                if toks.iter().any(|t| t.token.is_word("lo_create")) {
+                    self.large_objects += 1;
+                }
+                Ok(Stmt::Code(end))
+            }
+        }
+    }
+
+    /// What a statement that carries no rows teaches: tables, types,
+    /// partitions and keys, the current database or schema.
+    fn learn(&mut self, toks: &[sql::Spanned], text: &[u8], at: u64) -> Result<()> {
+        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
+        if word(0, "create") {
+            self.create(text, at)?;
+        } else if word(0, "alter") && word(1, "table") {
+            self.alter_table(toks)?;
+        } else if word(0, "use") {
             if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
                 self.current_schema = Some(db.to_string());
             }
-        } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"select") {
-            if memchr::memmem::find(text, b"lo_create(").is_some() {
-                self.large_objects += 1;
-            }
-        } else if self.dialect == Dialect::Postgres && starts_with_word(text, b"set") {
+        } else if word(0, "set") && word(1, "search_path") {
             // `SET search_path = crm, pg_catalog;` names where unqualified
             // names live (pg_dump qualifies every name, older dumps did not).
-            let toks = sql::tokenize(text, lx).unwrap_or_default();
-            if toks.get(1).is_some_and(|t| t.token.is_word("search_path")) {
-                if let Some(s) = toks.get(3).and_then(|t| t.token.ident()) {
-                    self.current_schema = Some(s.to_string());
-                }
+            if let Some(s) = toks.get(3).and_then(|t| t.token.ident()) {
+                self.current_schema = Some(s.to_string());
             }
         }
-        Ok(Stmt::Code(end))
+        Ok(())
     }
 
-    /// `-- Host: localhost    Database: shop` names the database of a
-    /// single-database MySQL dump, which has no USE statement.
-    fn note_mysql_header(&mut self, comments: &[u8]) {
-        if self.current_schema.is_some() {
-            return;
+    /// Is `name` (as written) a table whose rows a rule may change, under
+    /// any spelling the engine would resolve to it? Unknown names count when
+    /// a rules entry names them.
+    fn is_ruled(&self, name: &QualifiedName) -> bool {
+        let r = self.resolve(name);
+        if let Some((_, plan)) = self.tables.get(&r) {
+            return plan.is_some();
         }
-        if let Some(h) = memchr::memmem::find(comments, b"-- Host: ") {
-            let line = &comments[h..];
-            let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
-            if let Some(d) = memchr::memmem::find(line, b"Database: ") {
-                let db = String::from_utf8_lossy(&line[d + 10..]).trim().to_string();
-                if !db.is_empty() {
-                    self.current_schema = Some(db);
-                }
-            }
+        // MySQL servers with lower_case_table_names resolve names without
+        // case; a bare word in a string may be any schema's table.
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let known = self.tables.iter().any(|(n, (_, plan))| {
+            plan.is_some()
+                && same(&n.name, &r.name)
+                && (name.schema.is_none()
+                    || n.schema
+                        .as_deref()
+                        .zip(r.schema.as_deref())
+                        .is_none_or(|(a, b)| same(a, b)))
+        });
+        known || self.rules.names_table(&r)
+    }
+
+    /// The known table `name` (resolved) stands for: itself, or the one
+    /// table whose name differs from it in letter case only (MySQL
+    /// servers with `lower_case_table_names` resolve names so).
+    fn lookup(&self, name: &QualifiedName) -> QualifiedName {
+        if self.tables.contains_key(name) {
+            return name.clone();
+        }
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let mut found = self.tables.keys().filter(|n| {
+            same(&n.name, &name.name)
+                && n.schema
+                    .as_deref()
+                    .zip(name.schema.as_deref())
+                    .is_none_or(|(a, b)| same(a, b))
+                && n.schema.is_some() == name.schema.is_some()
+        });
+        match (found.next(), found.next()) {
+            (Some(n), None) => n.clone(),
+            _ => name.clone(),
         }
     }
 
-    /// Learns a table from CREATE TABLE and binds the rules to it.
+    /// Does any table of the dump, or any rule, have rows to rewrite?
+    fn any_ruled(&self) -> bool {
+        self.rules.has_table_rules() || self.tables.values().any(|(_, p)| p.is_some())
+    }
+
+    /// Learns a table from CREATE TABLE and binds the rules to it. A
+    /// partition (`PARTITION OF p`) has its parent's columns; a child
+    /// (`INHERITS (p)`) has its parents' columns, then its own.
     fn create(&mut self, text: &[u8], at: u64) -> Result<()> {
-        let table = schema::parse_create_table(text, self.dialect.lexical())
-            .map_err(|m| Error::input(at, format!("cannot read CREATE TABLE: {m}")))?;
+        let table = schema::parse_create_table(
+            text,
+            self.dialect().lexical(),
+            self.dialect().inline_indexes(),
+        )
+        .map_err(|m| Error::input(at, format!("cannot read CREATE TABLE: {m}")))?;
         let Some(mut table) = table else {
             self.create_type(text);
             return Ok(());
         };
         table.name = self.resolve(&table.name);
+        table.parents = table.parents.iter().map(|p| self.resolve(p)).collect();
+        let mut inherited: Vec<schema::Column> = Vec::new();
+        for p in &table.parents {
+            if let Some((parent, _)) = self.tables.get(p) {
+                for c in &parent.columns {
+                    if !inherited.iter().any(|i| i.name == c.name) {
+                        inherited.push(c.clone());
+                    }
+                }
+            }
+        }
+        for c in std::mem::take(&mut table.columns) {
+            match inherited.iter_mut().find(|i| i.name == c.name) {
+                Some(i) => *i = c,
+                None => inherited.push(c),
+            }
+        }
+        table.columns = inherited;
         // Columns of a type the dump declared (PostgreSQL enums, domains)
         // get what the declaration says, so rules are checked against it.
         for c in &mut table.columns {
@@ -297,12 +469,54 @@ impl DumpSplitter {
                 }
             }
         }
-        let plan = self
-            .rules
-            .bind(&table)
-            .map_err(|e| e.in_table(table.name.to_string()))?;
-        self.seen.push(table.name.clone());
-        self.tables.insert(table.name.clone(), (table, plan));
+        let name = table.name.clone();
+        self.seen.push(name.clone());
+        self.tables.insert(name.clone(), (table, None));
+        self.bind_family(&name)
+    }
+
+    /// Every table `name` descends from, nearest first (partitions at every
+    /// level, inheritance).
+    fn ancestors(&self, name: &QualifiedName) -> Vec<QualifiedName> {
+        let mut found: Vec<QualifiedName> = Vec::new();
+        let mut next = vec![name.clone()];
+        while let Some(n) = next.pop() {
+            let Some((t, _)) = self.tables.get(&n) else {
+                continue;
+            };
+            for p in &t.parents {
+                if p != name && !found.contains(p) {
+                    found.push(p.clone());
+                    next.push(p.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// Binds the rules to `name` and to every table below it, whose rules
+    /// follow from its own: rows stored in a partition or a child are
+    /// rows of the table a rule names.
+    fn bind_family(&mut self, name: &QualifiedName) -> Result<()> {
+        let family: Vec<QualifiedName> = self
+            .tables
+            .keys()
+            .filter(|t| *t == name || self.ancestors(t).contains(name))
+            .cloned()
+            .collect();
+        for t in family {
+            let ancestors = self.ancestors(&t);
+            let Some((table, _)) = self.tables.get(&t) else {
+                continue;
+            };
+            let mut table = table.clone();
+            table.ancestors = ancestors;
+            let plan = self
+                .rules
+                .bind(&table)
+                .map_err(|e| e.in_table(t.to_string()))?;
+            self.tables.insert(t, (table, plan));
+        }
         Ok(())
     }
 
@@ -310,7 +524,7 @@ impl DumpSplitter {
     /// ...`: remembered by their bare name (lower case, as unquoted names
     /// are).
     fn create_type(&mut self, text: &[u8]) {
-        let Ok(toks) = sql::tokenize(text, self.dialect.lexical()) else {
+        let Ok(toks) = sql::tokenize(text, self.dialect().lexical()) else {
             return;
         };
         let kind = match toks.get(1) {
@@ -344,25 +558,28 @@ impl DumpSplitter {
         self.types.insert(name.name.to_ascii_lowercase(), ty);
     }
 
-    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...`: the child's
-    /// rows fall under the parent's rules too. `ALTER TABLE t ADD
-    /// CONSTRAINT ... UNIQUE|PRIMARY KEY (..)`: the column is unique.
-    fn alter_table(&mut self, text: &[u8]) -> Result<()> {
-        let toks = sql::tokenize(text, self.dialect.lexical()).unwrap_or_default();
+    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...` and `ALTER
+    /// TABLE child INHERIT parent`: the child's rows fall under the
+    /// parent's rules too. `ALTER TABLE t ADD CONSTRAINT ... UNIQUE|PRIMARY
+    /// KEY (..)`: the column is unique.
+    fn alter_table(&mut self, toks: &[sql::Spanned]) -> Result<()> {
         let mut i = 2;
-        if toks.get(i).is_some_and(|t| t.token.is_word("only")) {
+        while toks.get(i).is_some_and(|t| {
+            t.token.is_word("only") || t.token.is_word("if") || t.token.is_word("exists")
+        }) {
             i += 1;
         }
-        let Some(parent) = QualifiedName::parse(&toks, &mut i) else {
+        let Some(target) = QualifiedName::parse(toks, &mut i) else {
             return Ok(());
         };
-        if toks.get(i).is_some_and(|t| t.token.is_word("add")) {
+        let target = self.resolve(&target);
+        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
+        if word(i, "add") {
             // `ADD CONSTRAINT c UNIQUE (a)` / `PRIMARY KEY (a)` after the
             // data (pg_dump's post-data): learn it, and check the rules
             // again for a uniqueness promise.
             if let Some((primary, cols)) = schema::key_columns(&toks[i..]) {
-                let name = self.resolve(&parent);
-                if let Some((table, _)) = self.tables.get_mut(&name) {
+                if let Some((table, _)) = self.tables.get_mut(&target) {
                     for c in &cols {
                         if let Some(idx) = table.column_index(c) {
                             let col = &mut table.columns[idx];
@@ -377,81 +594,84 @@ impl DumpSplitter {
             }
             return Ok(());
         }
-        if !(toks.get(i).is_some_and(|t| t.token.is_word("attach"))
-            && toks
-                .get(i + 1)
-                .is_some_and(|t| t.token.is_word("partition")))
-        {
+        let (parent, child) = if word(i, "attach") && word(i + 1, "partition") {
+            i += 2;
+            let Some(child) = QualifiedName::parse(toks, &mut i) else {
+                return Ok(());
+            };
+            (target, self.resolve(&child))
+        } else if word(i, "inherit") {
+            i += 1;
+            let Some(parent) = QualifiedName::parse(toks, &mut i) else {
+                return Ok(());
+            };
+            (self.resolve(&parent), target)
+        } else {
             return Ok(());
+        };
+        let Some((table, _)) = self.tables.get_mut(&child) else {
+            return Ok(());
+        };
+        if !table.parents.contains(&parent) {
+            table.parents.push(parent);
         }
-        i += 2;
-        let Some(child) = QualifiedName::parse(&toks, &mut i) else {
-            return Ok(());
-        };
-        let (parent, child) = (self.resolve(&parent), self.resolve(&child));
-        let Some((table, _)) = self.tables.get(&child) else {
-            return Ok(());
-        };
-        let mut table = table.clone();
-        table.partition_of = Some(parent);
-        let plan = self
-            .rules
-            .bind(&table)
-            .map_err(|e| e.in_table(child.to_string()))?;
-        self.tables.insert(child, (table, plan));
-        Ok(())
+        self.bind_family(&child)
     }
 
     /// The plan and row layouts for data of table `name` with an optional
     /// column list; `None` when no rule touches it.
     fn data_statement(
         &mut self,
-        name: QualifiedName,
+        name: &QualifiedName,
         column_list: Option<Vec<String>>,
         header: &[u8],
         format: RowFormat,
         at: u64,
     ) -> Result<Option<Arc<DataStatement>>> {
+        let name = &self.lookup(name);
         let display = name.to_string();
-        let plan = match self.tables.get(&name) {
+        let plan = match self.tables.get(name) {
             Some((_, p)) => p.clone(),
             None => {
                 // Data without a CREATE TABLE before it: only a column list
                 // can say which value is which column.
                 let Some(cols) = &column_list else {
-                    if self.rules.matches(&name) {
+                    if self.is_ruled(name) {
                         return Err(Error::input(
                             at,
                             "rows of a ruled table before (or without) its CREATE TABLE, and without a column list: cannot tell which value is which column",
                         )
                         .in_table(display));
                     }
-                    let table = Table {
-                        name: name.clone(),
-                        columns: Vec::new(),
-                        partition_of: None,
-                    };
+                    let table = Table::new(name.clone(), Vec::new());
                     self.tables.insert(name.clone(), (table, None));
-                    self.seen.push(name);
+                    self.seen.push(name.clone());
                     return Ok(None);
                 };
-                let table = Table {
-                    name: name.clone(),
-                    columns: cols
-                        .iter()
+                let table = Table::new(
+                    name.clone(),
+                    cols.iter()
                         .map(|c| Column::plain(c.clone(), ColumnType::Other(String::new())))
                         .collect(),
-                    partition_of: None,
-                };
+                );
                 let plan = self
                     .rules
                     .bind(&table)
                     .map_err(|e| e.in_table(display.clone()))?;
                 self.seen.push(name.clone());
-                self.tables.insert(name, (table, plan.clone()));
+                self.tables.insert(name.clone(), (table, plan.clone()));
                 plan
             }
         };
+        if plan.is_none() && !self.rules.matches(name) && self.rules.names_table(name) {
+            // (A rule names it in other letters: a server that resolves
+            // names without case writes these rows into the ruled table.)
+            return Err(Error::input(
+                at,
+                "rows of a table whose name a rule matches only in other letter case; name the table as the dump spells it",
+            )
+            .in_table(display));
+        }
         let Some(plan) = plan else { return Ok(None) };
         let layouts = layouts(&plan, column_list.as_deref())
             .map_err(|m| Error::input(at, m).in_table(display.clone()))?;
@@ -464,113 +684,48 @@ impl DumpSplitter {
         })))
     }
 
-    /// Reads `INSERT [IGNORE] INTO t [(cols)] [OVERRIDING ...] VALUES` up to
-    /// the first row.
-    fn insert_head(&mut self, w: &[u8], k: usize, base: u64) -> Result<Head> {
-        let mut toks = Tokens::new(&w[k..], self.dialect.lexical());
-        let mut head: Vec<sql::Spanned> = Vec::new();
-        let values_at = loop {
-            match toks.next() {
-                None | Some(Err(_)) => return Ok(Head::Incomplete),
-                Some(Ok(t)) => {
-                    if t.token.is_word("values") || t.token.is_word("value") {
-                        break head.len();
-                    }
-                    let stop = matches!(t.token, Token::Punct(b';'))
-                        || t.token.is_word("select")
-                        || t.token.is_word("set")
-                        || head.len() > 100_000;
-                    if stop {
-                        return Ok(Head::NotData);
-                    }
-                    head.push(t);
-                }
+    /// A `COPY` (or psql `\copy`) statement `text`, at input offset `at`;
+    /// `header` is the statement up to its first row (or its whole text,
+    /// when it reads no rows from the dump), starting at `k`.
+    fn copy_head(&mut self, text: &[u8], header: &[u8], k: usize, at: u64) -> Result<Stmt> {
+        let lx = self.dialect().lexical();
+        let toks = sql::tokenize(text, lx).map_err(|e| Error::input(at + e.at as u64, e.what))?;
+        let Some(head) = dialect::parse_copy_head(&toks) else {
+            return Err(Error::input(at, "cannot read this COPY statement's table"));
+        };
+        let name = self.resolve(&head.name);
+        let ruled = self.is_ruled(&head.name);
+        let refuse = |why: String| {
+            Err(Error::input(
+                at,
+                format!("a statement dumpmask cannot rewrite writes to ruled table {name}: {why}"),
+            )
+            .in_table(name.to_string()))
+        };
+        let rows_at = k + header.len();
+        if head.to {
+            return Ok(Stmt::Code(rows_at));
+        }
+        if !head.from_stdin {
+            if ruled {
+                return refuse("COPY FROM a file or program loads rows dumpmask cannot see".into());
             }
-        };
-        let first_row = match toks.next() {
-            Some(Ok(t)) if t.token == Token::Punct(b'(') => k + t.start,
-            Some(Ok(_)) => return Ok(Head::NotData),
-            None | Some(Err(_)) => return Ok(Head::Incomplete),
-        };
-        // Skip INSERT/REPLACE, its modifiers and INTO.
-        let mut i = 1;
-        while head.get(i).is_some_and(|t| {
-            ["low_priority", "delayed", "high_priority", "ignore", "into"]
-                .iter()
-                .any(|w| t.token.is_word(w))
-        }) {
-            i += 1;
+            return Ok(Stmt::Code(rows_at));
         }
-        let at = base + k as u64;
-        let Some(name) = QualifiedName::parse(&head, &mut i) else {
-            return Err(Error::input(at, "INSERT without a table name"));
-        };
-        let name = self.resolve(&name);
-        if head.get(i).is_some_and(|t| t.token.is_word("partition")) {
-            i = skip_parens(&head, i + 1);
+        if let (true, Some(opt)) = (ruled, &head.unsupported) {
+            return refuse(format!(
+                "COPY option {opt} (only the text format with its default delimiter and NULL is rewritten)"
+            ));
         }
-        let column_list = column_list(&head[..values_at], i);
-        let display = name.to_string();
-        let format = match self.dialect {
-            Dialect::MySql => RowFormat::MySqlTuples,
-            Dialect::Postgres => RowFormat::PgTuples,
-        };
-        let stmt = self.data_statement(name, column_list, &w[k..first_row], format, at)?;
-        Ok(Head::Rows {
-            rows_at: first_row,
-            open: OpenRows {
-                stmt,
-                kind: RowsKind::Tuples,
-                first: true,
-                table: display,
-            },
-        })
-    }
-
-    /// Reads `COPY t (cols) FROM stdin;` and the newline after it.
-    fn copy_head(&mut self, w: &[u8], k: usize, base: u64, eof: bool) -> Result<Head> {
-        let lx = self.dialect.lexical();
-        let end = match statement_end(w, k, b";", lx) {
-            Ok(Some(end)) => end,
-            _ if !eof => return Ok(Head::Incomplete),
-            _ => return Ok(Head::NotData),
-        };
-        let toks = sql::tokenize(&w[k..end], lx)
-            .map_err(|e| Error::input(base + (k + e.at) as u64, e.what))?;
-        let from = toks.iter().position(|t| t.token.is_word("from"));
-        let stdin = from.is_some_and(|f| toks.get(f + 1).is_some_and(|t| t.token.is_word("stdin")));
-        if !stdin {
-            return Ok(Head::NotData);
-        }
-        // The rows start on the next line.
-        let rows_at = match w.get(end..) {
-            Some([b'\n', ..]) => end + 1,
-            Some([b'\r', b'\n', ..]) => end + 2,
-            Some([]) | Some([b'\r']) if !eof => return Ok(Head::Incomplete),
-            _ => {
-                return Err(Error::input(
-                    base + end as u64,
-                    "COPY ... FROM stdin; not followed by a new line",
-                ))
-            }
-        };
-        let mut i = 1;
-        let at = base + k as u64;
-        let Some(name) = QualifiedName::parse(&toks, &mut i) else {
-            return Err(Error::input(at, "COPY without a table name"));
-        };
-        let name = self.resolve(&name);
-        let column_list = column_list(&toks[..from.unwrap_or(toks.len())], i);
-        let display = name.to_string();
-        let stmt =
-            self.data_statement(name, column_list, &w[k..rows_at], RowFormat::CopyText, at)?;
-        Ok(Head::Rows {
+        let stmt = self.data_statement(&name, head.columns, header, RowFormat::CopyText, at)?;
+        Ok(Stmt::Data {
+            head_at: k,
             rows_at,
             open: OpenRows {
                 stmt,
                 kind: RowsKind::CopyLines,
                 first: true,
-                table: display,
+                table: name.to_string(),
             },
         })
     }
@@ -625,7 +780,7 @@ impl DumpSplitter {
         eof: bool,
         budget_end: usize,
     ) -> Result<(usize, bool, Option<usize>)> {
-        let lx = self.dialect.lexical();
+        let lx = self.dialect().lexical();
         let Some(open) = self.open.as_ref() else {
             return Ok((pos, false, None));
         };
@@ -635,7 +790,7 @@ impl DumpSplitter {
         let truncated = "INSERT not terminated at end of input (truncated dump?)";
         let mut p = pos;
         let mut first = open.first;
-        if self.dialect == Dialect::MySql && self.delimiter == b";" {
+        if self.engine == Engine::MySql && self.delimiter == b";" {
             // The fast path; what it cannot decide, the loop below reads
             // exactly from the last row end it vouched for. Rows of ruled
             // tables take the scan's marks along.
@@ -708,7 +863,7 @@ impl DumpSplitter {
             if w[row_at] != b'(' {
                 return Err(err(row_at, "expected `(` to start a row"));
             }
-            match self.dialect.row_end(w, row_at) {
+            match self.engine.row_end(w, row_at) {
                 Some(end) => {
                     p = end;
                     first = false;
@@ -868,6 +1023,15 @@ impl Splitter for DumpSplitter {
                     push_verbatim(&mut pieces, pos..end);
                     pos = end;
                 }
+                Stmt::Omit(end) => {
+                    // Keep what leads up to it (comments, blank lines).
+                    let lead = match skip_space_and_comments(w, pos, self.dialect().lexical()) {
+                        Skip::At(k) => k,
+                        _ => pos,
+                    };
+                    push_verbatim(&mut pieces, pos..lead);
+                    pos = end;
+                }
                 Stmt::Data {
                     head_at,
                     rows_at,
@@ -930,38 +1094,6 @@ impl Splitter for DumpSplitter {
     fn boxed_clone(&self) -> Box<dyn Splitter> {
         Box::new(self.clone())
     }
-}
-
-fn skip_parens(toks: &[sql::Spanned], mut i: usize) -> usize {
-    let mut depth = 0;
-    while let Some(t) = toks.get(i) {
-        match t.token {
-            Token::Punct(b'(') => depth += 1,
-            Token::Punct(b')') => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
-/// A `(a, b, c)` column list at `toks[i]`, if there is one.
-fn column_list(toks: &[sql::Spanned], i: usize) -> Option<Vec<String>> {
-    if !matches!(toks.get(i).map(|t| &t.token), Some(Token::Punct(b'('))) {
-        return None;
-    }
-    let end = skip_parens(toks, i);
-    Some(
-        toks[i + 1..end.saturating_sub(1)]
-            .iter()
-            .filter_map(|t| t.token.ident().map(str::to_string))
-            .collect(),
-    )
 }
 
 /// Row layouts for a statement: by its column list, or by the table's

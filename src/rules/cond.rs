@@ -712,7 +712,8 @@ mod tests {
                     },
                 ),
             ],
-            partition_of: None,
+            parents: Vec::new(),
+            ancestors: Vec::new(),
         }
     }
 

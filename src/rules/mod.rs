@@ -176,6 +176,17 @@ impl TablePattern {
         }
     }
 
+    /// The pattern in lower case.
+    fn folded(&self) -> TablePattern {
+        match self {
+            TablePattern::Bare(t) => TablePattern::Bare(t.to_ascii_lowercase()),
+            TablePattern::Qualified(s, t) => {
+                TablePattern::Qualified(s.to_ascii_lowercase(), t.to_ascii_lowercase())
+            }
+            TablePattern::Glob(g) => TablePattern::Glob(g.to_ascii_lowercase()),
+        }
+    }
+
     /// How specific a match is, higher wins; `None` if it does not match.
     fn rank(&self, name: &QualifiedName) -> Option<u8> {
         match self {
@@ -732,8 +743,12 @@ impl Rules {
             .enumerate()
             .filter_map(|(i, r)| {
                 let own = r.pattern.rank(&table.name);
-                let parent = table.partition_of.as_ref().and_then(|p| r.pattern.rank(p));
-                own.max(parent).map(|k| (k, i))
+                let above = table
+                    .ancestors
+                    .iter()
+                    .filter_map(|p| r.pattern.rank(p))
+                    .max();
+                own.max(above).map(|k| (k, i))
             })
             .collect();
         // Most specific last, so its column rules win.
@@ -1051,6 +1066,24 @@ impl Rules {
     /// Does any table rule name a table of this name?
     pub fn matches(&self, name: &QualifiedName) -> bool {
         self.tables.iter().any(|r| r.pattern.rank(name).is_some())
+    }
+
+    /// Does any table rule name a table of this name in any letter case?
+    /// (Deny by default asks this of names it cannot resolve exactly.)
+    pub fn names_table(&self, name: &QualifiedName) -> bool {
+        let lower = |s: &str| s.to_ascii_lowercase();
+        let folded = QualifiedName {
+            schema: name.schema.as_deref().map(lower),
+            name: lower(&name.name),
+        };
+        self.tables
+            .iter()
+            .any(|r| r.pattern.folded().rank(&folded).is_some())
+    }
+
+    /// Are there table rules at all?
+    pub fn has_table_rules(&self) -> bool {
+        !self.tables.is_empty()
     }
 
     /// After the whole dump: every table rule must have matched a table.
@@ -1733,7 +1766,8 @@ mod tests {
                 .iter()
                 .map(|(n, t)| Column::plain(*n, t.clone()))
                 .collect(),
-            partition_of: None,
+            parents: Vec::new(),
+            ancestors: Vec::new(),
         }
     }
 

@@ -1,0 +1,100 @@
+//! MySQL and MariaDB, as mysqldump and mariadb-dump (and the tools that
+//! imitate them) write dumps.
+
+use super::{ClientCommand, Dialect, StatementKind};
+use crate::sql::Lexical;
+
+/// mysqldump / mariadb-dump output.
+#[derive(Debug, Clone, Copy)]
+pub struct MySql;
+
+impl Dialect for MySql {
+    fn lexical(&self) -> &'static Lexical {
+        &crate::format::mysql::LEXICAL
+    }
+
+    /// Single-database dumps name no database.
+    fn default_schema(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn header_schema(&self, head: &[u8]) -> Option<String> {
+        let h = memchr::memmem::find(head, b"-- Host: ")?;
+        let line = &head[h..];
+        let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+        let d = memchr::memmem::find(line, b"Database: ")?;
+        let db = String::from_utf8_lossy(&line[d + 10..]).trim().to_string();
+        (!db.is_empty()).then_some(db)
+    }
+
+    /// `DELIMITER ;;` sets the delimiter until the next `DELIMITER ;`; the
+    /// sandbox line mariadb-dump 10.11+ writes first,
+    /// `/*M!999999\- enable the sandbox mode */`, is a client command (`\-`)
+    /// that ends at its line's end: the statement after it starts on the
+    /// next line, even with no `;` between them (`--compact`).
+    fn client_command(&self, s: &[u8]) -> Option<ClientCommand> {
+        if crate::format::split::starts_with_word(s, b"delimiter") {
+            let line = &s[..memchr::memchr(b'\n', s).unwrap_or(s.len())];
+            let d = line[9..]
+                .split(|b| b.is_ascii_whitespace())
+                .find(|w| !w.is_empty())
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
+            return Some(ClientCommand::Delimiter(d));
+        }
+        if s.starts_with(b"/*M!999999\\-") {
+            return Some(ClientCommand::Plain);
+        }
+        None
+    }
+
+    fn no_rows_words(&self) -> &'static [&'static str] {
+        &[
+            "create",
+            "alter",
+            "drop",
+            "rename",
+            "truncate",
+            "lock",
+            "unlock",
+            "set",
+            "use",
+            "grant",
+            "revoke",
+            "flush",
+            "start",
+            "begin",
+            "commit",
+            "rollback",
+            "savepoint",
+            "release",
+            "analyze",
+            "optimize",
+            "repair",
+            "show",
+            "install",
+            "uninstall",
+        ]
+    }
+
+    fn data_words(&self) -> &'static [(&'static str, StatementKind)] {
+        &[
+            ("insert", StatementKind::Insert),
+            ("replace", StatementKind::Insert),
+        ]
+    }
+
+    fn inline_indexes(&self) -> bool {
+        true
+    }
+
+    fn insert_modifiers(&self) -> &'static [&'static str] {
+        &["low_priority", "delayed", "high_priority", "ignore"]
+    }
+
+    /// `/*!40000 ... */` and `/*M!100100 ... */` run on servers of that
+    /// version or later, so their contents are statements.
+    fn executable_comment(&self, s: &[u8]) -> bool {
+        s.starts_with(b"/*!") || s.starts_with(b"/*M!")
+    }
+}
