@@ -181,20 +181,25 @@ pub fn created_from_query(toks: &[Spanned]) -> Option<QualifiedName> {
         n += 1;
     }
     let name = QualifiedName::parse(toks, &mut n)?;
+    // The query follows `AS` (`AS SELECT`, `AS VALUES`, `AS (SELECT`), or
+    // stands alone in MySQL's `CREATE TABLE t [(...)] SELECT ...`; the
+    // `VALUES` of `PARTITION OF p FOR VALUES FROM (..)` is no query.
+    let query = |t: Option<&Spanned>| {
+        t.is_some_and(|t| {
+            t.token == Token::Punct(b'(')
+                || ["select", "values", "table", "with", "execute"]
+                    .iter()
+                    .any(|q| t.token.is_word(q))
+        })
+    };
     let mut depth = 0i32;
-    for (k, t) in toks.iter().enumerate().skip(i) {
+    for (k, t) in toks.iter().enumerate().skip(n) {
         match t.token {
             Token::Punct(b'(') => depth += 1,
             Token::Punct(b')') => depth -= 1,
             _ if depth != 0 => {}
-            Token::Word(ref w)
-                if ["select", "values", "table", "with", "execute"]
-                    .iter()
-                    .any(|q| w.eq_ignore_ascii_case(q))
-                    && k > i + 1 =>
-            {
-                return Some(name);
-            }
+            _ if t.token.is_word("as") && query(toks.get(k + 1)) => return Some(name),
+            _ if t.token.is_word("select") => return Some(name),
             _ => {}
         }
     }
@@ -631,6 +636,8 @@ mod tests {
         pg_ctas_values: POSTGRES, "CREATE TABLE t AS VALUES ('x');" => CreateFromQuery;
         pg_matview: POSTGRES, "CREATE MATERIALIZED VIEW m AS SELECT 1 WITH NO DATA;" => CreateFromQuery;
         pg_create_table: POSTGRES, "CREATE TABLE t (a int, b text);" => NoRows;
+        pg_partition_of: POSTGRES, "CREATE TABLE c PARTITION OF p FOR VALUES FROM (0) TO (9);" => NoRows;
+        pg_ctas_paren: POSTGRES, "CREATE TABLE t AS (SELECT 1);" => CreateFromQuery;
         pg_function: POSTGRES, "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;" => NoRows;
         pg_with_insert: POSTGRES, "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x;" => Other;
         pg_do: POSTGRES, "DO $$ BEGIN INSERT INTO t VALUES ('x'); END $$;" => Other;
