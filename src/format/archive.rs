@@ -36,6 +36,7 @@ use crate::io::input::Input;
 use crate::pipeline::{self, Options};
 use crate::report::Summary;
 use crate::rules::Rules;
+use crate::sql::QualifiedName;
 
 /// zlib/gzip level for rewritten table data. pg_restore reads any level
 /// (the archive header records none for gzip before 1.15); 1 keeps the
@@ -624,9 +625,32 @@ impl<W: Write> Write for AfterHeader<W> {
     }
 }
 
-/// Is this a table's data that the rewrite reads?
+/// Is this a table's data that the rewrite reads? Whatever its form: COPY
+/// rows after the entry's COPY statement, or INSERT statements
+/// (`pg_dump --inserts`), which the splitter reads as in a plain dump.
 fn is_table_data(e: &Entry) -> bool {
-    e.desc_is("TABLE DATA") && e.copy_stmt.as_ref().is_some_and(|c| !c.is_empty())
+    e.desc_is("TABLE DATA")
+}
+
+/// Entries whose data pg_restore loads but which hold no table rows:
+/// large objects, copied as they are.
+fn is_large_objects(e: &Entry) -> bool {
+    ["BLOBS", "BLOB", "LARGE OBJECTS", "BLOB DATA"]
+        .iter()
+        .any(|d| e.desc_is(d))
+}
+
+/// Deny by default over an archive's data: data of an entry kind dumpmask
+/// does not read (a corrupt or newer kind) is an error, never copied.
+fn unknown_data(e: &Entry) -> Error {
+    Error::input(
+        0,
+        format!(
+            "archive entry {} ({}) holds data of a kind dumpmask does not read",
+            e.dump_id,
+            String::from_utf8_lossy(e.desc.as_deref().unwrap_or_default())
+        ),
+    )
 }
 
 /// A directory archive, or a custom archive file?
@@ -686,6 +710,28 @@ pub fn rewrite(
     // The schema is not the archive's data: count only table data.
     total.bytes_in = 0;
     total.bytes_out = 0;
+    // Planner statistics (pg_dump 18 `--statistics`) of a ruled table hold
+    // its values; the TOC is copied as it is, so they are refused here.
+    for e in entries.iter().filter(|e| e.desc_is("STATISTICS DATA")) {
+        let text = |s: &Str| {
+            s.as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        };
+        let table = QualifiedName {
+            schema: text(&e.namespace),
+            name: text(&e.tag).unwrap_or_default(),
+        };
+        if splitter.is_ruled(&table) {
+            return Err(Error::input(
+                0,
+                format!(
+                    "the archive holds planner statistics of ruled table {table}, which carry its values; dump it again with --no-statistics"
+                ),
+            )
+            .in_table(table.to_string())
+            .in_file(name));
+        }
+    }
     let gzip = header.compression == ArchiveCompression::Gzip;
     let summaries = if dir {
         rewrite_directory(src, dest, &entries, gzip, splitter.as_ref(), opts)
@@ -827,6 +873,14 @@ fn rewrite_custom(
     };
     // Each table's new block goes to its own spool file, side by side;
     // the archive is then assembled in the original order.
+    for blk in blocks.iter().filter(|b| b.kind == 1) {
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.dump_id == blk.dump_id && !is_table_data(e))
+        {
+            return Err(unknown_data(e));
+        }
+    }
     // (block index, its table's entry, its spool file).
     let jobs: Vec<(usize, &Entry, TempFile)> = blocks
         .iter()
@@ -950,6 +1004,12 @@ fn rewrite_directory(
     std::fs::create_dir(&tmp)
         .map_err(|e| Error::io(format!("creating {}", display_path(&tmp)), e))?;
     set_private(&tmp)?;
+    for e in entries {
+        let has_file = matches!(&e.extra, Extra::File(Some(f)) if !f.is_empty());
+        if has_file && !is_table_data(e) && !is_large_objects(e) {
+            return Err(unknown_data(e));
+        }
+    }
     let jobs: Vec<(&Entry, String)> = entries
         .iter()
         .filter(|e| is_table_data(e))

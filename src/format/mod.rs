@@ -390,4 +390,7 @@ pub trait Splitter: Send + Sync {
 
     /// The tables declared so far with their column counts.
     fn schema(&self) -> Vec<crate::schema::Table>;
+
+    /// Can rows of `name` (as written) carry values a rule changes?
+    fn is_ruled(&self, name: &QualifiedName) -> bool;
 }

@@ -1091,6 +1091,10 @@ impl Splitter for DumpSplitter {
         self.large_objects
     }
 
+    fn is_ruled(&self, name: &QualifiedName) -> bool {
+        DumpSplitter::is_ruled(self, name)
+    }
+
     fn boxed_clone(&self) -> Box<dyn Splitter> {
         Box::new(self.clone())
     }
