@@ -9,8 +9,9 @@
 #
 # Connection: the usual libpq variables (PGHOST, PGPORT, PGUSER; PGUSER
 # defaults to "postgres" here).  The role must be able to create databases.
-# The database "dumpmask_fixture" is dropped and recreated; it is left in
-# place afterwards so the fixtures can be inspected against it.
+# The databases "dumpmask_fixture" and "dumpmask_fixture_bpchar" are dropped
+# and recreated; they are left in place afterwards so the fixtures can be
+# inspected against them.
 #
 # Outputs (all under fixtures/postgres/):
 #   plain.sql           pg_dump (plain format, COPY ... FROM stdin)
@@ -19,6 +20,8 @@
 #   custom.dump         pg_dump -Fc (default compression, gzip level -1)
 #   custom-z0.dump      pg_dump -Fc -Z0 (uncompressed data blocks)
 #   directory/          pg_dump -Fd (toc.dat + one NNNN.dat.gz per table/blob)
+#   bpchar.sql          pg_dump of bpchar-schema.sql (its own database,
+#                       dumpmask_fixture_bpchar): a padded char(3) column
 #
 # Stability: plain-format output is byte-identical across runs on the same
 # server version (no timestamps; fixed large-object OID; PGTZ pinned so
@@ -64,7 +67,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$schema" >/dev/null
 echo "== dumping"
 rm -rf "$out/directory"
 rm -f "$out/plain.sql" "$out/inserts.sql" "$out/column-inserts.sql" \
-      "$out/custom.dump" "$out/custom-z0.dump"
+      "$out/custom.dump" "$out/custom-z0.dump" "$out/bpchar.sql"
 # pg_dump 15.14+ (and 13.22/14.19/16.10/17.6+) wraps plain-format output in
 # psql "\restrict KEY" ... "\unrestrict KEY" (CVE-2025-8714) with a random
 # KEY per run; pin the key so plain dumps are byte-identical across runs.
@@ -82,6 +85,12 @@ pg_dump -d "$db" ${plain_opts[@]+"${plain_opts[@]}"} --column-inserts -f "$out/c
 pg_dump -d "$db" -Fc -f "$out/custom.dump"
 pg_dump -d "$db" -Fc -Z0 -f "$out/custom-z0.dump"
 pg_dump -d "$db" -Fd -f "$out/directory"
+
+bpchar_db="${db}_bpchar"
+psql_admin -c "DROP DATABASE IF EXISTS $bpchar_db WITH (FORCE)"
+psql_admin -c "CREATE DATABASE $bpchar_db TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+psql -X -q -v ON_ERROR_STOP=1 -d "$bpchar_db" -f "$out/bpchar-schema.sql" >/dev/null
+pg_dump -d "$bpchar_db" ${plain_opts[@]+"${plain_opts[@]}"} -f "$out/bpchar.sql"
 
 ls -l "$out"
 

@@ -402,18 +402,21 @@ fn rewrite_copy(
         piece.range.start,
         piece.range.end,
         &mut tabs,
-        |line, line_end, tabs| {
+        |line, tabs| {
             scratch.values.clear();
             let layout = piece.stmt.layout(tabs.len() + 1);
+            // The last field stops before the line end (`\r\n` or `\n`),
+            // which is copied after it whatever becomes of the value.
             push_fields(
-                line,
+                line.start,
                 tabs,
-                line_end,
+                line.fields_end,
                 layout,
                 &mut scratch.values,
                 |start, stop| Ok((postgres::copy_field(src, start, stop), start, stop, stop)),
             )?;
-            if emit_row(src, (line, line, line_end + 1), piece, out, scratch, counts)?.is_some() {
+            let span = (line.start, line.start, line.end);
+            if emit_row(src, span, piece, out, scratch, counts)?.is_some() {
                 kept += 1;
             }
             Ok(())

@@ -245,6 +245,33 @@ fn postgres_copy_row_with_too_few_fields() {
     assert!(!err.contains("secretvalue"), "{err}");
 }
 
+/// COPY FROM reads `\r` alone as a line end (or refuses it), and a
+/// backslash before a newline as a newline in the value: rows this reader
+/// would split differently, so in a ruled table they stop the run.
+#[test]
+fn postgres_copy_rows_split_where_postgres_would_not() {
+    let dir = tempfile::tempdir().unwrap();
+    for (rows, what) in [
+        (
+            &b"x\t1\nsecretvalue\t2\rsecretother\t3\n"[..],
+            "raw carriage return",
+        ),
+        (
+            b"x\t1\nsecretvalue\\\n\t2\n",
+            "backslash before a COPY line end",
+        ),
+    ] {
+        let mut tail = b"COPY public.t (a, b) FROM stdin;\n".to_vec();
+        tail.extend_from_slice(rows);
+        tail.extend_from_slice(b"\\.\n");
+        let err = fails(&pg_dump_with(&tail), &pg_rules(dir.path()), 3);
+        assert!(err.contains("bad.sql:12 (byte "), "{err}");
+        assert!(err.contains(what), "{err}");
+        assert!(err.contains("public.t"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+}
+
 #[test]
 fn postgres_unterminated_dollar_quote() {
     let dir = tempfile::tempdir().unwrap();

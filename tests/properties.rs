@@ -292,16 +292,18 @@ proptest! {
     }
 }
 
-/// Renders rows as a pg_dump COPY block; with `expected`, what the rules
-/// make of it (a -> X unless NULL, c -> NULL).
-fn render_copy(rows: &[Row], expected: bool) -> Vec<u8> {
+/// Renders rows as a pg_dump COPY block whose lines end in `eol` (`\n`,
+/// or `\r\n` as in a dump saved on Windows); with `expected`, what the
+/// rules make of it (a -> X unless NULL, c -> NULL, the line ends kept).
+fn render_copy(rows: &[Row], expected: bool, eol: &[u8]) -> Vec<u8> {
     let mut out = b"--\n-- PostgreSQL database dump\n--\n".to_vec();
     for _ in 0..100 {
         out.extend_from_slice(b"-- padding padding padding padding padding\n");
     }
     out.extend_from_slice(b"SET standard_conforming_strings = on;\nCREATE TABLE public.t (\n    a text,\n    b bigint NOT NULL,\n    c text\n);\n");
     out.extend_from_slice(b"CREATE FUNCTION public.f() RETURNS text LANGUAGE sql AS $_$\nCOPY public.t (a, b, c) FROM stdin;\nsecret\t1\tx\n\\.\n$_$;\n");
-    out.extend_from_slice(b"COPY public.t (a, b, c) FROM stdin;\n");
+    out.extend_from_slice(b"COPY public.t (a, b, c) FROM stdin;");
+    out.extend_from_slice(eol);
     let field = |v: &Option<Vec<u8>>, out: &mut Vec<u8>| match v {
         None => out.extend_from_slice(b"\\N"),
         Some(v) => dumpmask::format::postgres::encode_copy(v, out),
@@ -320,9 +322,11 @@ fn render_copy(rows: &[Row], expected: bool) -> Vec<u8> {
         } else {
             field(&r.c, &mut out);
         }
-        out.push(b'\n');
+        out.extend_from_slice(eol);
     }
-    out.extend_from_slice(b"\\.\n\n-- PostgreSQL database dump complete\n");
+    out.extend_from_slice(b"\\.");
+    out.extend_from_slice(eol);
+    out.extend_from_slice(b"\n-- PostgreSQL database dump complete\n");
     out
 }
 
@@ -335,9 +339,11 @@ proptest! {
         threads in 1usize..4,
         chunk in 1usize..300,
         window in 1usize..200,
+        crlf in any::<bool>(),
     ) {
-        let dump = render_copy(&rows, false);
-        let want = render_copy(&rows, true);
+        let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+        let dump = render_copy(&rows, false, eol);
+        let want = render_copy(&rows, true, eol);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
         let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
         let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), rules, Engine::Postgres, &opts).unwrap();

@@ -213,11 +213,37 @@ pub fn copy_field(w: &[u8], start: usize, stop: usize) -> Literal {
     }
 }
 
-/// Calls `row(line_start, line_end, tabs)` for each COPY line in `range`
-/// (which ends after a newline), with the offsets of the line's tabs, in
-/// one pass of 64-byte blocks: a raw tab or newline in COPY text is always
-/// a field or row end, so no byte needs reading twice. Stops at the first
-/// error `row` returns.
+/// One COPY text line, as [`copy_lines`] hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyLine {
+    /// Offset of its first byte.
+    pub start: usize,
+    /// Where its last field ends: at the line end, `\n` or `\r\n`, which
+    /// belongs to no field.
+    pub fields_end: usize,
+    /// Offset just past the line end.
+    pub end: usize,
+}
+
+/// Calls `row(line, tabs)` for each COPY line in `range` (which ends after
+/// a newline), with the offsets of the line's tabs, in one pass of 64-byte
+/// blocks: a raw tab or newline in COPY text is always a field or row end,
+/// so no byte needs reading twice. Stops at the first error `row` returns.
+///
+/// Line ends: COPY FROM reads `\n`, `\r\n` or a bare `\r`, one style for a
+/// whole block (PostgreSQL docs, COPY, Text Format). `\r\n` is read as a
+/// line end (a dump saved on Windows); a raw `\r` anywhere else is an
+/// error, since it either ends a line (the bare `\r` style, which this
+/// reader does not follow) or makes PostgreSQL refuse the block ("literal
+/// carriage return found in data"). pg_dump writes a carriage return in a
+/// value as `\r`, never raw. Mixing `\n` and `\r\n` lines is left as it
+/// is: each line keeps its own end, and PostgreSQL refuses the block just
+/// as it would have refused the input.
+///
+/// A line ending in an odd run of backslashes is an error too: PostgreSQL
+/// reads a backslash before a raw newline as a newline in the value, so
+/// its row goes on past the line end (and before `\r\n`, it refuses the
+/// block). pg_dump never writes either.
 pub fn copy_lines<F>(
     w: &[u8],
     start: usize,
@@ -226,10 +252,10 @@ pub fn copy_lines<F>(
     row: F,
 ) -> Result<()>
 where
-    F: FnMut(usize, usize, &[usize]) -> Result<()>,
+    F: FnMut(CopyLine, &[usize]) -> Result<()>,
 {
     struct Lines<'a, 'b, F>(&'a [u8], usize, &'b mut Vec<usize>, F);
-    impl<F: FnMut(usize, usize, &[usize]) -> Result<()>> Scan for Lines<'_, '_, F> {
+    impl<F: FnMut(CopyLine, &[usize]) -> Result<()>> Scan for Lines<'_, '_, F> {
         type Out = Result<()>;
         #[inline(always)]
         fn run<L: Lanes>(self) -> Result<()> {
@@ -240,6 +266,18 @@ where
                 let b = L::load(w, at);
                 let mut t = b.eq(b'\t');
                 let mut n = b.eq(b'\n');
+                let mut r = b.eq(b'\r');
+                while r != 0 {
+                    let cr = at + r.trailing_zeros() as usize;
+                    if w.get(cr + 1) != Some(&b'\n') {
+                        return Err(Error::input(
+                            cr as u64,
+                            "raw carriage return in a COPY row (only `\\n` and `\\r\\n` \
+                             line ends are read)",
+                        ));
+                    }
+                    r &= r - 1;
+                }
                 while n != 0 {
                     let k = n.trailing_zeros();
                     let mut before = t & below(k);
@@ -248,9 +286,34 @@ where
                         before &= before - 1;
                     }
                     t &= !below(k);
-                    row(line, at + k as usize, tabs)?;
+                    let nl = at + k as usize;
+                    let fields_end = if nl > line && w[nl - 1] == b'\r' {
+                        nl - 1
+                    } else {
+                        nl
+                    };
+                    let backslashes = w[line..fields_end]
+                        .iter()
+                        .rev()
+                        .take_while(|&&c| c == b'\\')
+                        .count();
+                    if backslashes % 2 == 1 {
+                        return Err(Error::input(
+                            (fields_end - 1) as u64,
+                            "backslash before a COPY line end (a newline escaped this \
+                             way is not read)",
+                        ));
+                    }
+                    row(
+                        CopyLine {
+                            start: line,
+                            fields_end,
+                            end: nl + 1,
+                        },
+                        tabs,
+                    )?;
                     tabs.clear();
-                    line = at + k as usize + 1;
+                    line = nl + 1;
                     n &= n - 1;
                 }
                 while t != 0 {
@@ -345,9 +408,9 @@ mod tests {
     fn copy_fields_and_escapes() {
         let line = b"1\tO'Brien\t\\N\ta\\tb\\\\n\\012\\x41\n";
         let mut fields = Vec::new();
-        copy_lines(line, 0, line.len(), &mut Vec::new(), |start, end, tabs| {
-            let mut from = start;
-            for stop in tabs.iter().copied().chain([end]) {
+        copy_lines(line, 0, line.len(), &mut Vec::new(), |l, tabs| {
+            let mut from = l.start;
+            for stop in tabs.iter().copied().chain([l.fields_end]) {
                 let mut out = Vec::new();
                 let lit = copy_field(line, from, stop);
                 fields.push(lit.decode(line, (from, stop), &mut out).map(|_| out));
@@ -366,6 +429,94 @@ mod tests {
             ]
         );
     }
+
+    /// A line as the tests see it: decoded fields (`None` for `\N`) and
+    /// the line end after the last one.
+    type Line = (Vec<Option<Vec<u8>>>, Vec<u8>);
+
+    /// Reads `input` with [`copy_lines`]: its lines, or the offset of the
+    /// error.
+    fn read_lines(input: &[u8]) -> Result<Vec<Line>, u64> {
+        let mut lines = Vec::new();
+        copy_lines(input, 0, input.len(), &mut Vec::new(), |l, tabs| {
+            let mut fields = Vec::new();
+            let mut from = l.start;
+            for stop in tabs.iter().copied().chain([l.fields_end]) {
+                let mut out = Vec::new();
+                let lit = copy_field(input, from, stop);
+                fields.push(lit.decode(input, (from, stop), &mut out).map(|_| out));
+                from = stop + 1;
+            }
+            lines.push((fields, input[l.fields_end..l.end].to_vec()));
+            Ok(())
+        })
+        .map_err(|e| e.position().map_or(u64::MAX, |p| p.byte))?;
+        Ok(lines)
+    }
+
+    /// A line of fields (`None` for `\N`) and the line end after them.
+    fn line(fields: &[Option<&str>], end: &str) -> Line {
+        let fields = fields.iter().map(|f| f.map(|v| v.as_bytes().to_vec()));
+        (fields.collect(), end.as_bytes().to_vec())
+    }
+
+    macro_rules! copy_lines_read {
+        ($name:ident, $input:expr, $expected:expr) => {
+            #[test]
+            fn $name() {
+                assert_eq!(read_lines($input), $expected);
+            }
+        };
+    }
+
+    copy_lines_read!(
+        lf_line_ends,
+        b"1\tDE \n2\t\\N\n",
+        Ok(vec![
+            line(&[Some("1"), Some("DE ")], "\n"),
+            line(&[Some("2"), None], "\n")
+        ])
+    );
+    copy_lines_read!(
+        crlf_is_a_line_end_not_part_of_the_last_field,
+        b"1\tDE \r\n2\t\\N\r\n\r\n",
+        Ok(vec![
+            line(&[Some("1"), Some("DE ")], "\r\n"),
+            line(&[Some("2"), None], "\r\n"),
+            line(&[Some("")], "\r\n")
+        ])
+    );
+    copy_lines_read!(
+        escaped_carriage_return_is_data,
+        b"a\\r\tb\\\\\r\n",
+        Ok(vec![line(&[Some("a\r"), Some("b\\")], "\r\n")])
+    );
+    copy_lines_read!(
+        each_line_keeps_its_own_end,
+        b"1\ta\r\n2\tb\n",
+        Ok(vec![
+            line(&[Some("1"), Some("a")], "\r\n"),
+            line(&[Some("2"), Some("b")], "\n")
+        ])
+    );
+    copy_lines_read!(
+        crlf_across_a_block_boundary,
+        // `\r` is the block's last byte, `\n` the next block's first.
+        &[&[b'x'; 61][..], b"\ty\r\nz\r\n"].concat(),
+        Ok(vec![
+            line(&[Some(&"x".repeat(61)), Some("y")], "\r\n"),
+            line(&[Some("z")], "\r\n")
+        ])
+    );
+    copy_lines_read!(bare_carriage_return_line_ends, b"1\ta\r2\tb\r", Err(3));
+    copy_lines_read!(raw_carriage_return_inside_a_field, b"1\ta\rb\r\n", Err(3));
+    copy_lines_read!(
+        raw_carriage_return_ending_a_block,
+        &[&[b'x'; 63][..], b"\ry\n"].concat(),
+        Err(63)
+    );
+    copy_lines_read!(escaped_newline, b"1\ta\\\n2\tb\n", Err(3));
+    copy_lines_read!(escaped_carriage_return_line_end, b"1\ta\\\r\n", Err(3));
 
     #[test]
     fn copy_encoding_round_trips() {

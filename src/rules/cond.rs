@@ -16,8 +16,9 @@
 //! numbers when both sides are numbers, as dates when either side is a date
 //! column or a date literal, as booleans against TRUE/FALSE or a boolean
 //! column (both engines' spellings: 1/0, t/f, true/false), and as bytes
-//! otherwise. Parsing knows nothing of tables; [`Cond::bind`] turns names
-//! into column positions.
+//! otherwise, where a fixed-length `CHAR(n)` column's trailing spaces do not
+//! count (see [`is_padded`]). Parsing knows nothing of tables;
+//! [`Cond::bind`] turns names into column positions.
 
 use std::cmp::Ordering;
 
@@ -632,7 +633,43 @@ fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {
     if let (Some(p), Some(q)) = (as_number(x), as_number(y)) {
         return p.partial_cmp(&q);
     }
+    if is(a, is_padded) || is(b, is_padded) {
+        return Some(without_pad(x).cmp(without_pad(y)));
+    }
     Some(x.cmp(y))
+}
+
+/// Is this a fixed-length character type, whose trailing spaces the
+/// engine ignores when comparing? PostgreSQL `char(n)` (bpchar): pg_dump
+/// writes its values blank-padded (`DE `), and `=`, `<>`, `<`, `>`, `IN`
+/// and `BETWEEN` compare them without the padding (bpcharcmp), on both
+/// sides, whether the other side is a literal, a `char(n)` or a
+/// `varchar`. MySQL `CHAR(n)`: the server strips the padding before
+/// dumping, and PAD SPACE collations (MariaDB's, MySQL 5.7's) ignore
+/// trailing spaces of the other side too (MySQL 8's NO PAD default would
+/// count a literal's trailing spaces, which rules hardly ever write).
+/// One departure: PostgreSQL compares a `char(n)` column with a `text`
+/// column as text, where the `text` side's trailing spaces count; the
+/// schema reads `text` and a `varchar` without a length as one type (and
+/// `varchar` compares as bpchar there), so here they never count.
+///
+/// LIKE is left alone: PostgreSQL matches a pattern against the padded
+/// value (`'DE '::char(3) LIKE 'DE'` is false, `LIKE 'DE%'` true; checked
+/// on PostgreSQL 15), and MySQL against the stripped one, which is what
+/// each dump holds.
+///
+/// Not applied to variable-length text, although MySQL's PAD SPACE
+/// collations ignore trailing spaces there too: whether they do depends
+/// on a collation the schema does not record (MySQL 8's default,
+/// `utf8mb4_0900_ai_ci`, is NO PAD), and PostgreSQL never does.
+fn is_padded(t: &ColumnType) -> bool {
+    matches!(t, ColumnType::Text { fixed: true, .. })
+}
+
+/// `v` without its trailing spaces (only U+0020, as bpchar pads).
+fn without_pad(v: &[u8]) -> &[u8] {
+    let n = v.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+    &v[..n]
 }
 
 /// SQL LIKE: `%` any run, `_` one character (UTF-8 aware), `\` escapes.
@@ -688,6 +725,10 @@ mod tests {
 
     fn table() -> Table {
         let col = |n: &str, ty: ColumnType| Column::plain(n, ty);
+        let text = |max_chars: u32, fixed: bool| ColumnType::Text {
+            max_chars: Some(max_chars),
+            fixed,
+        };
         Table {
             name: QualifiedName {
                 schema: None,
@@ -711,6 +752,9 @@ mod tests {
                         fixed: false,
                     },
                 ),
+                col("country", text(3, true)),
+                col("code", text(5, true)),
+                col("city", text(20, false)),
             ],
             parents: Vec::new(),
             ancestors: Vec::new(),
@@ -718,17 +762,18 @@ mod tests {
     }
 
     /// Evaluates `cond` on a row given as (status, last_login, consent,
-    /// balance, name), `None` for NULL.
-    fn holds(cond: &str, row: [Option<&str>; 5]) -> bool {
+    /// balance, name, country, code, city), `None` for NULL; columns past
+    /// the row's end are NULL.
+    fn holds(cond: &str, row: &[Option<&str>]) -> bool {
         let c = parse(cond).unwrap().bind(&table()).unwrap();
-        c.holds(&|i| row[i].map(str::as_bytes))
+        c.holds(&|i| row.get(i).copied().flatten().map(str::as_bytes))
     }
 
     macro_rules! evaluates {
         ($name:ident, $cond:expr, $row:expr, $want:expr) => {
             #[test]
             fn $name() {
-                assert_eq!(holds($cond, $row), $want, "{}", $cond);
+                assert_eq!(holds($cond, &$row), $want, "{}", $cond);
             }
         };
     }
@@ -797,6 +842,87 @@ mod tests {
         ROW,
         true
     );
+
+    /// A row as pg_dump writes `char(3)`, `char(5)` and `varchar(20)`
+    /// values: (country, code, city).
+    const fn padded(
+        country: Option<&'static str>,
+        code: Option<&'static str>,
+        city: Option<&'static str>,
+    ) -> [Option<&'static str>; 8] {
+        [None, None, None, None, None, country, code, city]
+    }
+
+    const DE: [Option<&str>; 8] = padded(Some("DE "), Some("AB   "), Some("Oslo "));
+
+    // What PostgreSQL 15 answers for the same values and conditions
+    // (`'DE '::char(3) = 'DE'` and so on).
+    evaluates!(char_equals_without_padding, "country = 'DE'", DE, true);
+    evaluates!(
+        char_equals_literal_with_more_padding,
+        "country = 'DE  '",
+        DE,
+        true
+    );
+    evaluates!(char_not_equal_without_padding, "country <> 'DE'", DE, false);
+    evaluates!(char_in_list, "country IN ('FR', 'DE')", DE, true);
+    evaluates!(char_not_in_list, "country NOT IN ('FR', 'DE')", DE, false);
+    evaluates!(char_greater_ignores_padding, "country > 'DE'", DE, false);
+    evaluates!(char_at_least, "country >= 'DE'", DE, true);
+    evaluates!(char_at_most, "country <= 'DE'", DE, true);
+    evaluates!(
+        char_less_than_a_control_byte_after_it,
+        "country < 'DE\u{1}'",
+        DE,
+        true
+    );
+    evaluates!(char_between, "country BETWEEN 'DE' AND 'DE'", DE, true);
+    evaluates!(
+        char_between_wider,
+        "country NOT BETWEEN 'CZ' AND 'DK'",
+        DE,
+        false
+    );
+    evaluates!(char_like_sees_padding, "country LIKE 'DE'", DE, false);
+    evaluates!(
+        char_like_pattern_for_padding,
+        "country LIKE 'DE_'",
+        DE,
+        true
+    );
+    evaluates!(char_ilike_sees_padding, "country ILIKE 'de'", DE, false);
+    evaluates!(
+        char_only_spaces_are_padding,
+        "country = 'DE'",
+        padded(Some("DE\t"), None, None),
+        false
+    );
+    evaluates!(
+        char_all_spaces_equals_empty,
+        "country = ''",
+        padded(Some("   "), None, None),
+        true
+    );
+    evaluates!(
+        char_columns_of_different_lengths,
+        "code = country",
+        padded(Some("AB "), Some("AB   "), None),
+        true
+    );
+    evaluates!(
+        char_against_varchar_column,
+        "country = city",
+        padded(Some("DE "), None, Some("DE")),
+        true
+    );
+    evaluates!(
+        char_null_is_unknown,
+        "country <> 'DE'",
+        padded(None, None, None),
+        false
+    );
+    evaluates!(varchar_keeps_trailing_spaces, "city = 'Oslo'", DE, false);
+    evaluates!(literals_keep_trailing_spaces, "'DE ' = 'DE'", DE, false);
 
     #[test]
     fn errors_point_at_the_offset() {
