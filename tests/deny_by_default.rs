@@ -188,3 +188,18 @@ fn a_rule_on_an_inherited_column_of_a_child_binds() {
     assert!(o.ok, "{}", o.stderr);
     assert!(leak(&o.out).is_none());
 }
+
+#[test]
+fn copy_lines_ended_by_a_bare_carriage_return_are_refused() {
+    // The end marker `\.` after a bare `\r` is not on a line of its own to
+    // a search for `\n\.`: the next block, a ruled table's, would ride
+    // along as rows of this one.
+    let dump = format!(
+        "{PG_HEAD}{PG_TABLE}CREATE TABLE public.other (a integer);\n\
+         COPY public.other (a) FROM stdin;\n1\r2\r\\.\r\n\
+         COPY public.customers (id, email) FROM stdin;\n1\tpii0301@x.io\n\\.\n"
+    );
+    let o = run(&dump, RULES);
+    assert!(!o.ok, "accepted a COPY block with bare carriage returns");
+    assert!(o.stderr.contains("byte "), "{}", o.stderr);
+}

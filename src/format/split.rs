@@ -898,6 +898,38 @@ impl DumpSplitter {
         eof: bool,
         budget_end: usize,
     ) -> Result<(usize, bool, Option<usize>)> {
+        let r = self.copy_lines_to(w, pos, base, eof, budget_end)?;
+        // Text COPY data never holds a raw carriage return but in a `\r\n`
+        // line end: a bare one means lines ended by `\r` alone, whose end
+        // marker `\r\.` the search for `\n\.` would run past, into the
+        // statements after the block. Refused, whatever the table.
+        let rows = &w[pos..r.0];
+        if let Some(cr) =
+            memchr::memchr_iter(b'\r', rows).find(|&i| rows.get(i + 1) != Some(&b'\n'))
+        {
+            let table = self
+                .open
+                .as_ref()
+                .map(|o| o.table.clone())
+                .unwrap_or_default();
+            return Err(Error::input(
+                base + (pos + cr) as u64,
+                "a raw carriage return not followed by a line feed in COPY data (lines ended by \\r alone are not read)",
+            )
+            .in_table(table));
+        }
+        Ok(r)
+    }
+
+    /// [`Self::copy_lines`] before its line-end check.
+    fn copy_lines_to(
+        &mut self,
+        w: &[u8],
+        pos: usize,
+        base: u64,
+        eof: bool,
+        budget_end: usize,
+    ) -> Result<(usize, bool, Option<usize>)> {
         // Is the line at `l` the end marker? `None`: cannot tell yet.
         let marker = |l: usize| -> Option<Option<usize>> {
             match &w[l + 2..] {
