@@ -181,6 +181,17 @@ impl DumpSplitter {
                 None => w.len(),
             };
             return match cmd {
+                // psql runs what follows `\\` on a meta-command's line
+                // as SQL.
+                ClientCommand::Plain
+                    if self.any_ruled()
+                        && memchr::memmem::find(&w[k + 1..line_end], b"\\\\").is_some() =>
+                {
+                    Err(Error::input(
+                        at,
+                        "SQL after a client command's `\\\\` separator, with rules in force: dumpmask cannot tell what it writes",
+                    ))
+                }
                 ClientCommand::Plain => Ok(Stmt::Code(line_end)),
                 ClientCommand::Delimiter(d) if d.is_empty() => {
                     Err(Error::input(at, "DELIMITER without a delimiter"))
@@ -272,6 +283,34 @@ impl DumpSplitter {
             }
             Err(_) => return Ok(Stmt::Code(end)),
         };
+        if self.any_ruled() {
+            // A backslash outside strings and comments is a client command
+            // in both clients (`\G`, `\g`, psql's `\\` separator), which
+            // may end the statement early and start another: read no
+            // further than the client would.
+            if let Some(t) = toks.iter().find(|t| t.token == Token::Punct(b'\\')) {
+                return Err(Error::input(
+                    base + (k + t.start) as u64,
+                    "a client command (backslash) inside a statement, with rules in force: dumpmask cannot tell which statements the client runs",
+                ));
+            }
+            // `SET sql_mode = 'NO_BACKSLASH_ESCAPES'` changes where strings
+            // end for everything after it.
+            let no_escapes = |t: &sql::Spanned| match &t.token {
+                Token::Str(v) => v
+                    .to_ascii_lowercase()
+                    .windows(20)
+                    .any(|w| w == b"no_backslash_escapes"),
+                Token::Word(v) => v.eq_ignore_ascii_case("no_backslash_escapes"),
+                _ => false,
+            };
+            if toks.first().is_some_and(|t| t.token.is_word("set")) && toks.iter().any(no_escapes) {
+                return Err(Error::input(
+                    at,
+                    "NO_BACKSLASH_ESCAPES changes how strings are read, and dumpmask reads them with backslash escapes; dump without it",
+                ));
+            }
+        }
         let refuse = |name: &QualifiedName, why: &str| {
             Error::input(
                 at,
@@ -311,6 +350,21 @@ impl DumpSplitter {
                 }
             }
             StatementKind::NoRows => {
+                // `ALTER TABLE x RENAME TO customers`, `RENAME TABLE x TO
+                // customers`: rows written under another name become a
+                // ruled table's.
+                if toks.iter().any(|t| t.token.is_word("rename")) {
+                    let mut hit = None;
+                    dialect::mentioned_names(&toks, |q| {
+                        if self.is_ruled(q) {
+                            hit = Some(self.resolve(q));
+                        }
+                        hit.is_some()
+                    });
+                    if let Some(name) = hit {
+                        return Err(refuse(&name, "a rename involving a ruled table"));
+                    }
+                }
                 self.learn(&toks, text, at)?;
                 Ok(Stmt::Code(end))
             }
