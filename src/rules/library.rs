@@ -404,7 +404,14 @@ impl Transform for Ip {
             std::net::IpAddr::V4(a) => (32, u32::from(a) as u128),
             std::net::IpAddr::V6(a) => (128, u128::from(a)),
         };
-        let host_bits = bits.saturating_sub(self.keep_prefix).min(126);
+        if self.keep_prefix >= bits {
+            // Every bit would be kept: the address would come out as it
+            // went in.
+            return Err(err(
+                "`keep_prefix` covers the whole address, so nothing of it would change",
+            ));
+        }
+        let host_bits = (bits - self.keep_prefix).min(126);
         let host_mask: u128 = if host_bits == 0 {
             0
         } else {
@@ -559,6 +566,17 @@ impl Transform for CreditCard {
             .collect();
         if digits.len() < 12 || digits.len() > 19 {
             return Err(err("not a card number"));
+        }
+        // Only ASCII digits are encrypted: digits of another script (or
+        // bytes that are not UTF-8, which may be latin1 ones) would be
+        // written back as they are.
+        if !v.is_ascii()
+            && std::str::from_utf8(v)
+                .map_or(true, |s| s.chars().any(|c| !c.is_ascii() && c.is_numeric()))
+        {
+            return Err(err(
+                "not a card number: it holds digits other than ASCII ones",
+            ));
         }
         let mut w = v.to_vec();
         let n = digits.len();
@@ -1415,5 +1433,28 @@ mod tests {
             refusal(t, v);
         }
         assert!(refusal(&mask(true), "Jos\u{e9} สม".as_bytes()).contains("byte 6"));
+    }
+
+    #[test]
+    fn card_and_ip_refuse_what_they_would_write_back_unchanged() {
+        let card = CreditCard {
+            prf: prf(),
+            domain: "cc".into(),
+            keep_last4: false,
+        };
+        let ip = |keep_prefix| Ip {
+            prf: prf(),
+            domain: "ip".into(),
+            keep_prefix,
+        };
+        refusal(&card, "4111 1111 1111 1111 ١٢٣".as_bytes());
+        refusal(&card, b"4111 1111 1111 1111 \xb9");
+        refusal(&ip(32), b"192.168.1.10");
+        refusal(&ip(128), b"2001:db8::1");
+        // `keep_prefix = 64`, meant for IPv6, kept every bit of an IPv4.
+        refusal(&ip(64), b"192.168.1.10");
+        // A prefix shorter than the address still masks the host bits.
+        assert_ne!(run(&ip(24), "192.168.1.10"), "192.168.1.10");
+        assert_ne!(run(&ip(64), "2001:db8::1"), "2001:db8::1");
     }
 }
