@@ -531,6 +531,10 @@ fn emit_row(
         })?;
         let ty = &plan.table.columns[col].ty;
         let copy = stmt.format == RowFormat::CopyText;
+        // A value counts as changed only when what is written differs
+        // from what was there: a transformer that gives a value back as
+        // it was must not show up in the report as having masked it.
+        let mut differs = true;
         match outcome {
             Outcome::Keep => continue,
             Outcome::Null if was_null => continue,
@@ -541,6 +545,7 @@ fn emit_row(
             Outcome::Value => {
                 out.extend_from_slice(&src[copied..vs]);
                 encode(stmt.format, &scratch.produced, ty, out);
+                differs = was_null || scratch.produced != scratch.decoded;
             }
             Outcome::Default if copy => {
                 return Err(Error::input(
@@ -556,8 +561,10 @@ fn emit_row(
         }
         // The literal is replaced; a cast after it stays.
         copied = lit_end;
-        changed = true;
-        counts.values_changed[col] += 1;
+        if differs {
+            changed = true;
+            counts.values_changed[col] += 1;
+        }
     }
     out.extend_from_slice(&src[copied..row_end]);
     if changed {
@@ -618,4 +625,47 @@ fn is_plain_number(v: &[u8]) -> bool {
         && digits.iter().filter(|c| **c == b'.').count() <= 1
         && digits[0] != b'.'
         && digits[digits.len() - 1] != b'.'
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::format::Dialect;
+    use crate::io::input::Input;
+    use crate::pipeline::{self, Options};
+    use crate::report::TableCounts;
+    use crate::rules::Rules;
+
+    /// `fixed` writes `X` and `truncate` cuts to 3 characters: a value that
+    /// already was `X`, or no longer than 3, comes back as it was.
+    const RULES: &str = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = { transform = \"truncate\", length = 3 }\n";
+
+    fn counts(dump: &str, dialect: Dialect) -> TableCounts {
+        let mut rules = Some(Rules::parse(RULES, "rules.toml", None).unwrap());
+        let opts = Options {
+            threads: 1,
+            ..Options::default()
+        };
+        let mut make = |_: &[u8]| -> crate::Result<Box<dyn crate::format::Splitter>> {
+            let rules = rules
+                .take()
+                .ok_or_else(|| crate::Error::input(0, "one splitter"))?;
+            Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
+        };
+        let input = Input::from_bytes(dump.as_bytes().to_vec(), "mem");
+        let (summary, _) = pipeline::run(input, &mut make, Vec::new(), &opts).unwrap();
+        let table = summary.tables.values().next().unwrap();
+        table.counts.clone()
+    }
+
+    #[test]
+    fn values_given_back_unchanged_are_not_counted() {
+        let mysql = "-- MariaDB dump 10.19\nCREATE TABLE `t` (\n  `a` varchar(20) DEFAULT NULL,\n  `b` int(11) NOT NULL,\n  `c` text\n);\nINSERT INTO `t` VALUES ('X',1,'abc'),('Y',2,'abcdef'),('X',3,'abcd'),(NULL,4,NULL);\n";
+        let postgres = "-- PostgreSQL database dump\nCREATE TABLE public.t (a text, b int, c text);\nCOPY public.t (a, b, c) FROM stdin;\nX\t1\tabc\nY\t2\tabcdef\nX\t3\tabcd\n\\N\t4\t\\N\n\\.\n";
+        for (dump, dialect) in [(mysql, Dialect::MySql), (postgres, Dialect::Postgres)] {
+            let c = counts(dump, dialect);
+            assert_eq!(c.rows_seen, 4, "{dialect:?}");
+            assert_eq!(c.values_changed, vec![1, 0, 2], "{dialect:?}");
+            assert_eq!(c.rows_rewritten, 2, "{dialect:?}");
+        }
+    }
 }

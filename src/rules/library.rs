@@ -18,6 +18,12 @@ fn err(what: &str) -> TransformError {
     TransformError(what.to_string())
 }
 
+/// A value the format-preserving mask cannot transform, for transformer
+/// `name`.
+fn refused(name: &str, r: fpe::Refusal) -> TransformError {
+    TransformError(r.message(name))
+}
+
 /// Cuts `s` to at most `max` characters (on a character boundary).
 fn cut_chars(s: &mut String, max: Option<usize>) {
     if let Some(max) = max {
@@ -139,10 +145,12 @@ impl Transform for Email {
                     let mut tweak = self.domain.as_bytes().to_vec();
                     tweak.push(0);
                     tweak.extend_from_slice(&v[at..]);
-                    fpe::mask(&self.prf, &tweak, &v[..at], true, out);
+                    fpe::mask(&self.prf, &tweak, &v[..at], true, out)
+                        .map_err(|r| refused("email", r))?;
                     out.extend_from_slice(&v[at..]);
                 }
-                _ => fpe::mask(&self.prf, self.domain.as_bytes(), v, true, out),
+                _ => fpe::mask(&self.prf, self.domain.as_bytes(), v, true, out)
+                    .map_err(|r| refused("email", r))?,
             }
             return Ok(Outcome::Value);
         }
@@ -191,7 +199,8 @@ impl Transform for Mask {
         let Some(v) = input else {
             return Ok(Outcome::Null);
         };
-        fpe::mask(&self.prf, self.domain.as_bytes(), v, self.letters, out);
+        fpe::mask(&self.prf, self.domain.as_bytes(), v, self.letters, out)
+            .map_err(|r| refused(self.name(), r))?;
         Ok(Outcome::Value)
     }
     fn name(&self) -> &'static str {
@@ -395,7 +404,14 @@ impl Transform for Ip {
             std::net::IpAddr::V4(a) => (32, u32::from(a) as u128),
             std::net::IpAddr::V6(a) => (128, u128::from(a)),
         };
-        let host_bits = bits.saturating_sub(self.keep_prefix).min(126);
+        if self.keep_prefix >= bits {
+            // Every bit would be kept: the address would come out as it
+            // went in.
+            return Err(err(
+                "`keep_prefix` covers the whole address, so nothing of it would change",
+            ));
+        }
+        let host_bits = (bits - self.keep_prefix).min(126);
         let host_mask: u128 = if host_bits == 0 {
             0
         } else {
@@ -473,7 +489,8 @@ impl Transform for Iban {
         let mut bban = Vec::new();
         let mut tweak = self.domain.as_bytes().to_vec();
         tweak.extend_from_slice(&compact[..2]);
-        fpe::mask(&self.prf, &tweak, &compact[4..], true, &mut bban);
+        fpe::mask(&self.prf, &tweak, &compact[4..], true, &mut bban)
+            .map_err(|r| refused("iban", r))?;
         let check = iban_check(&compact[..2], &bban).ok_or_else(|| err("not an IBAN"))?;
         let mut iban = compact[..2].to_vec();
         iban.extend_from_slice(format!("{check:02}").as_bytes());
@@ -550,6 +567,17 @@ impl Transform for CreditCard {
         if digits.len() < 12 || digits.len() > 19 {
             return Err(err("not a card number"));
         }
+        // Only ASCII digits are encrypted: digits of another script (or
+        // bytes that are not UTF-8, which may be latin1 ones) would be
+        // written back as they are.
+        if !v.is_ascii()
+            && std::str::from_utf8(v)
+                .map_or(true, |s| s.chars().any(|c| !c.is_ascii() && c.is_numeric()))
+        {
+            return Err(err(
+                "not a card number: it holds digits other than ASCII ones",
+            ));
+        }
         let mut w = v.to_vec();
         let n = digits.len();
         // Encrypt the payload; the check digit (or, keeping the last four,
@@ -559,8 +587,9 @@ impl Transform for CreditCard {
         } else {
             (&digits[..n - 1], n - 1)
         };
-        let positions: Vec<(usize, Class)> = free.iter().map(|&p| (p, Class::Digit)).collect();
-        fpe::encrypt_positions(&self.prf, self.domain.as_bytes(), &mut w, &positions);
+        let positions: Vec<(usize, Class)> = free.iter().map(|&p| (p, Class::DIGIT)).collect();
+        fpe::encrypt_positions(&self.prf, self.domain.as_bytes(), &mut w, &positions)
+            .map_err(|r| refused("credit_card", r))?;
         if self.keep_last4 {
             // Choose the fixer digit so the whole number passes Luhn.
             for d in b'0'..=b'9' {
@@ -1188,5 +1217,244 @@ mod tests {
             max_chars: Some(5),
         };
         assert!(run(&f, "Alice Smith").chars().count() <= 5);
+    }
+
+    /// Outputs of the code before Unicode support (commit 33b43c6) for
+    /// ASCII values: they must never change.
+    #[test]
+    fn ascii_outputs_are_unchanged_from_before_unicode() {
+        let prf = Arc::new(Prf::new(b"regression-key"));
+        let email = |keep_domain, unique| Email {
+            prf: prf.clone(),
+            domain: "email".into(),
+            keep_domain,
+            unique,
+            max_chars: None,
+        };
+        let vectors: [(&dyn Transform, &str, &str); 16] = [
+            (
+                &email(true, true),
+                "Alice.Smith@example.com",
+                "Pjpih.Zgutv@example.com",
+            ),
+            (
+                &email(true, true),
+                "bob+tag@Corp.Example.ORG",
+                "vsb+fgq@Corp.Example.ORG",
+            ),
+            (&email(true, true), "no-at-sign", "ge-hq-gseh"),
+            (
+                &email(true, false),
+                "Alice.Smith@example.com",
+                "rabeyn.kinleham65@example.com",
+            ),
+            (
+                &email(true, false),
+                "no-at-sign",
+                "rimino.chanriian53@example.net",
+            ),
+            (
+                &email(false, true),
+                "Alice.Smith@example.com",
+                "Kpclp.Kndoq@ksjwfpk.mal",
+            ),
+            (
+                &email(false, true),
+                "bob+tag@Corp.Example.ORG",
+                "pqq+ijp@Mjby.Pgsyzvf.KRY",
+            ),
+            (
+                &email(false, false),
+                "Alice.Smith@example.com",
+                "rabeyn.kinleham65@example.org",
+            ),
+            (
+                &email(false, false),
+                "bob+tag@Corp.Example.ORG",
+                "hamael.borham632@example.net",
+            ),
+            (
+                &Mask {
+                    prf: prf.clone(),
+                    domain: "mask".into(),
+                    letters: true,
+                },
+                "AB-123 cd/9",
+                "SP-468 mk/0",
+            ),
+            (
+                &Mask {
+                    prf: prf.clone(),
+                    domain: "phone".into(),
+                    letters: false,
+                },
+                "+46 70-123 45 67",
+                "+13 94-458 84 87",
+            ),
+            (
+                &Iban {
+                    prf: prf.clone(),
+                    domain: "iban".into(),
+                },
+                "GB82 WEST 1234 5698 7654 32",
+                "GB91 ZDUA 9767 8798 9338 94",
+            ),
+            (
+                &Iban {
+                    prf: prf.clone(),
+                    domain: "iban".into(),
+                },
+                "DE89370400440532013000",
+                "DE24111174869224658930",
+            ),
+            (
+                &CreditCard {
+                    prf: prf.clone(),
+                    domain: "cc".into(),
+                    keep_last4: false,
+                },
+                "4111-1111-1111-1111",
+                "1494-7676-4129-6301",
+            ),
+            (
+                &CreditCard {
+                    prf: prf.clone(),
+                    domain: "cc".into(),
+                    keep_last4: true,
+                },
+                "4111111111111111",
+                "9059888267921111",
+            ),
+            (&email(false, true), "no-at-sign", "ge-hq-gseh"),
+        ];
+        for (t, v, want) in vectors {
+            assert_eq!(run(t, v), want, "{} of {v}", t.name());
+        }
+    }
+
+    fn mask(letters: bool) -> Mask {
+        Mask {
+            prf: prf(),
+            domain: "mask".into(),
+            letters,
+        }
+    }
+
+    /// Issue 13, item 7: these came out unchanged and were counted as
+    /// changed.
+    #[test]
+    fn values_of_other_scripts_change() {
+        for (t, v) in [
+            (mask(true), "Иванов Сергей"),
+            (mask(true), "山田太郎"),
+            (mask(true), "Αλέξανδρος"),
+            (mask(true), "０１２３４５"),
+            (mask(false), "０１２３４５"),
+            (mask(false), "٠١٢٣٤٥٦٧٨٩"),
+            (mask(false), "+98 ۹۱۲ ۳۴۵ ۶۷۸۹"),
+        ] {
+            let out = run(&t, v);
+            assert_ne!(out, v, "{} of {v}", t.name());
+            assert_eq!(out.len(), v.len());
+            assert_eq!(out.chars().count(), v.chars().count());
+        }
+    }
+
+    #[test]
+    fn unique_emails_of_other_scripts_change() {
+        let u = |keep_domain| Email {
+            prf: prf(),
+            domain: "email".into(),
+            keep_domain,
+            unique: true,
+            max_chars: None,
+        };
+        let whole = run(&u(false), "иван@почта.рф");
+        let (local, domain) = whole.split_once('@').unwrap();
+        assert_ne!(local, "иван");
+        assert_ne!(domain, "почта.рф");
+        assert_eq!(whole.len(), "иван@почта.рф".len());
+        assert_eq!(domain.chars().nth(5), Some('.'));
+        let kept = run(&u(true), "иван@почта.рф");
+        let (local, domain) = kept.split_once('@').unwrap();
+        assert_ne!(local, "иван");
+        assert_eq!(local.chars().count(), 4);
+        assert_eq!(domain, "почта.рф");
+    }
+
+    #[test]
+    fn pseudonym_emails_never_echo_the_local_part() {
+        for keep_domain in [false, true] {
+            let e = Email {
+                prf: prf(),
+                domain: "email".into(),
+                keep_domain,
+                unique: false,
+                max_chars: None,
+            };
+            let out = run(&e, "иван@почта.рф");
+            let (local, domain) = out.split_once('@').unwrap();
+            assert!(local.is_ascii(), "{out}");
+            assert_eq!(domain == "почта.рф", keep_domain, "{out}");
+            assert!(keep_domain || domain.is_ascii());
+        }
+    }
+
+    fn refusal(t: &dyn Transform, v: &[u8]) -> String {
+        let mut out = Vec::new();
+        match t.apply(Some(v), &NoRow, &mut out) {
+            Err(e) => {
+                let shown = String::from_utf8_lossy(v);
+                assert!(!e.0.contains(&*shown), "the error holds the value: {}", e.0);
+                e.0
+            }
+            Ok(o) => panic!("{} passed a value it cannot handle: {o:?}", t.name()),
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_masked_is_refused() {
+        let unique_email = Email {
+            prf: prf(),
+            domain: "email".into(),
+            keep_domain: true,
+            unique: true,
+            max_chars: None,
+        };
+        let cases: [(&dyn Transform, &[u8]); 6] = [
+            (&mask(true), "สมชาย ใจดี".as_bytes()),
+            (&mask(true), b"Jos\xe9"),
+            (&mask(false), b"+1 \xb9\xb2\xb3"),
+            (&mask(false), "① 555".as_bytes()),
+            (&unique_email, "สมชาย@example.com".as_bytes()),
+            (&unique_email, b"jos\xe9@example.com"),
+        ];
+        for (t, v) in cases {
+            refusal(t, v);
+        }
+        assert!(refusal(&mask(true), "Jos\u{e9} สม".as_bytes()).contains("byte 6"));
+    }
+
+    #[test]
+    fn card_and_ip_refuse_what_they_would_write_back_unchanged() {
+        let card = CreditCard {
+            prf: prf(),
+            domain: "cc".into(),
+            keep_last4: false,
+        };
+        let ip = |keep_prefix| Ip {
+            prf: prf(),
+            domain: "ip".into(),
+            keep_prefix,
+        };
+        refusal(&card, "4111 1111 1111 1111 ١٢٣".as_bytes());
+        refusal(&card, b"4111 1111 1111 1111 \xb9");
+        refusal(&ip(32), b"192.168.1.10");
+        refusal(&ip(128), b"2001:db8::1");
+        // `keep_prefix = 64`, meant for IPv6, kept every bit of an IPv4.
+        refusal(&ip(64), b"192.168.1.10");
+        // A prefix shorter than the address still masks the host bits.
+        assert_ne!(run(&ip(24), "192.168.1.10"), "192.168.1.10");
+        assert_ne!(run(&ip(64), "2001:db8::1"), "2001:db8::1");
     }
 }
