@@ -629,7 +629,7 @@ fn is_plain_number(v: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::format::Dialect;
+    use crate::format::Engine;
     use crate::io::input::Input;
     use crate::pipeline::{self, Options};
     use crate::report::TableCounts;
@@ -639,7 +639,7 @@ mod tests {
     /// already was `X`, or no longer than 3, comes back as it was.
     const RULES: &str = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = { transform = \"truncate\", length = 3 }\n";
 
-    fn counts(dump: &str, dialect: Dialect) -> TableCounts {
+    fn counts(dump: &str, dialect: Engine) -> TableCounts {
         let mut rules = Some(Rules::parse(RULES, "rules.toml", None).unwrap());
         let opts = Options {
             threads: 1,
@@ -661,7 +661,7 @@ mod tests {
     fn values_given_back_unchanged_are_not_counted() {
         let mysql = "-- MariaDB dump 10.19\nCREATE TABLE `t` (\n  `a` varchar(20) DEFAULT NULL,\n  `b` int(11) NOT NULL,\n  `c` text\n);\nINSERT INTO `t` VALUES ('X',1,'abc'),('Y',2,'abcdef'),('X',3,'abcd'),(NULL,4,NULL);\n";
         let postgres = "-- PostgreSQL database dump\nCREATE TABLE public.t (a text, b int, c text);\nCOPY public.t (a, b, c) FROM stdin;\nX\t1\tabc\nY\t2\tabcdef\nX\t3\tabcd\n\\N\t4\t\\N\n\\.\n";
-        for (dump, dialect) in [(mysql, Dialect::MySql), (postgres, Dialect::Postgres)] {
+        for (dump, dialect) in [(mysql, Engine::MySql), (postgres, Engine::Postgres)] {
             let c = counts(dump, dialect);
             assert_eq!(c.rows_seen, 4, "{dialect:?}");
             assert_eq!(c.values_changed, vec![1, 0, 2], "{dialect:?}");
