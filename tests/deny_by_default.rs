@@ -213,3 +213,55 @@ fn copy_lines_ended_by_a_bare_carriage_return_are_refused() {
     assert!(!o.ok, "accepted a COPY block with bare carriage returns");
     assert!(o.stderr.contains("byte "), "{}", o.stderr);
 }
+
+/// Strict coverage follows the same links as the rules: partitions
+/// covered by their root's rules are covered, whether pg_dump declares
+/// them before attaching them or as `PARTITION OF`; a file and standard
+/// input agree.
+#[test]
+fn strict_coverage_follows_partitions_and_children() {
+    let dump = format!(
+        "{PG_HEAD}CREATE TABLE public.customers (id integer, email text) PARTITION BY RANGE (id);\n\
+         CREATE TABLE public.c1 (id integer, email text) PARTITION BY RANGE (id);\n\
+         CREATE TABLE public.c11 (id integer, email text);\n\
+         CREATE TABLE public.c2 PARTITION OF public.customers FOR VALUES FROM (100) TO (200);\n\
+         CREATE TABLE public.vip (level integer) INHERITS (public.customers);\n\
+         ALTER TABLE ONLY public.c1 ATTACH PARTITION public.c11 FOR VALUES FROM (0) TO (10);\n\
+         ALTER TABLE ONLY public.customers ATTACH PARTITION public.c1 FOR VALUES FROM (0) TO (100);\n\
+         COPY public.c11 (id, email) FROM stdin;\n1\tpii0401@x.io\n\\.\n\
+         COPY public.c2 (id, email) FROM stdin;\n150\tpii0402@x.io\n\\.\n\
+         COPY public.vip (id, email, level) FROM stdin;\n7\tpii0403@x.io\t1\n\\.\n"
+    );
+    let covered = "[options]\nstrict = true\n[tables.customers.columns]\nid = \"keep\"\nemail = \"hash\"\n[tables.vip.columns]\nlevel = \"keep\"\n";
+    let o = run(&dump, covered);
+    assert!(o.ok, "{}", o.stderr);
+    assert!(leak(&o.out).is_none());
+    let piped = common::run_stdin(&["--rules", &write_rules(covered)], dump.as_bytes());
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert_eq!(piped.stdout, o.out);
+    // Without the child's own column, strict mode names it, and only it.
+    let uncovered =
+        "[options]\nstrict = true\n[tables.customers.columns]\nid = \"keep\"\nemail = \"hash\"\n";
+    let o = run(&dump, uncovered);
+    assert!(!o.ok);
+    assert!(o.stderr.contains("public.vip.level"), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains("c11.") && !o.stderr.contains("c2."),
+        "{}",
+        o.stderr
+    );
+}
+
+fn write_rules(text: &str) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "dm-rules-{}-{}.toml",
+        std::process::id(),
+        text.len()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}

@@ -717,6 +717,7 @@ impl DumpSplitter {
                 plan
             }
         };
+        self.rules.check_coverage(name)?;
         if plan.is_none() && !self.rules.matches(name) && self.rules.names_table(name) {
             // (A rule names it in other letters: a server that resolves
             // names without case writes these rows into the ruled table.)

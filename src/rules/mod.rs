@@ -335,6 +335,11 @@ pub struct Rules {
     secret_warning: Option<String>,
     /// `dumpmask check`: collect problems instead of failing on them.
     collect: Option<Vec<Problem>>,
+    /// Strict coverage, by table: what its latest binding left uncovered.
+    /// A partition or child is bound again when it is linked to its
+    /// parent, whose rules may cover it; so coverage is judged on the last
+    /// binding (`check`), or when the table's rows arrive (`run`).
+    uncovered: std::collections::HashMap<String, String>,
     /// Warnings already printed (each is printed once).
     warned: std::collections::BTreeSet<String>,
 }
@@ -437,6 +442,7 @@ impl Rules {
             warned: Default::default(),
             secret_warning: None,
             collect: None,
+            uncovered: Default::default(),
         }
     }
 
@@ -660,6 +666,7 @@ impl Rules {
             warned: Default::default(),
             secret_warning,
             collect: None,
+            uncovered: Default::default(),
         })
     }
 
@@ -690,7 +697,27 @@ impl Rules {
     /// touches the table (its bytes pass through untouched). Any problem
     /// but a missing uniqueness promise is an error.
     pub fn bind(&mut self, table: &Table) -> Result<Option<Arc<TablePlan>>> {
-        let (plan, problems) = self.bind_checked(table);
+        let (plan, mut problems) = self.bind_checked(table);
+        let display = table.name.to_string();
+        match problems
+            .iter()
+            .position(|p| p.kind == ProblemKind::Uncovered)
+        {
+            Some(i) => {
+                let p = problems.remove(i);
+                self.uncovered.insert(display.clone(), p.message.clone());
+                if let Some(c) = self.collect.as_mut() {
+                    c.retain(|q| !(q.kind == ProblemKind::Uncovered && q.table == display));
+                    c.push(p);
+                }
+            }
+            None => {
+                self.uncovered.remove(&display);
+                if let Some(c) = self.collect.as_mut() {
+                    c.retain(|q| !(q.kind == ProblemKind::Uncovered && q.table == display));
+                }
+            }
+        }
         if let Some(c) = self.collect.as_mut() {
             c.extend(problems);
             return Ok(plan);
@@ -710,6 +737,18 @@ impl Rules {
             return Err(Error::rules(errors.join("\n")));
         }
         Ok(plan)
+    }
+
+    /// Strict mode: fails if the latest binding of `table` left columns
+    /// uncovered (called when its rows arrive).
+    pub fn check_coverage(&self, table: &QualifiedName) -> Result<()> {
+        if self.collect.is_some() {
+            return Ok(());
+        }
+        match self.uncovered.get(&table.to_string()) {
+            Some(m) => Err(Error::rules(m.clone()).in_table(table.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// A table learned a UNIQUE or PRIMARY KEY constraint after its data
@@ -1901,10 +1940,27 @@ mod tests {
             None,
         )
         .unwrap();
-        let e = r
-            .bind(&table("t", &[("a", text(3)), ("b", text(3))]))
-            .unwrap_err();
+        let t = table("t", &[("a", text(3)), ("b", text(3))]);
+        // Judged when the rows arrive: the table may yet be linked to a
+        // parent whose rules cover it.
+        r.bind(&t).unwrap();
+        let e = r.check_coverage(&t.name).unwrap_err();
         assert!(e.to_string().contains("t.b"), "{e}");
+        let mut child = table("c", &[("a", text(3)), ("b", text(3))]);
+        r.bind(&child).unwrap();
+        assert!(r.check_coverage(&child.name).is_err());
+        child.ancestors = vec![t.name.clone()];
+        let mut covering = Rules::parse(
+            "[options]\nstrict = true\n[tables.t.columns]\na = \"keep\"\nb = \"null\"\n",
+            "r.toml",
+            None,
+        )
+        .unwrap();
+        covering
+            .bind(&table("c", &[("a", text(3)), ("b", text(3))]))
+            .unwrap();
+        covering.bind(&child).unwrap();
+        assert!(covering.check_coverage(&child.name).is_ok());
     }
 
     #[test]
