@@ -574,19 +574,45 @@ proptest! {
     }
 }
 
-/// COPY data where a line starts with `\.` but is data (`\.x` is the
-/// field ".x"), the end marker ends in CRLF, and the COPY follows the
-/// previous statement without a line break: every chunk size and window
-/// gives the same rewrite, and the `\.x` line is rewritten as a row.
+/// The end marker ends in CRLF, and the COPY follows the previous
+/// statement without a line break: every chunk size and window gives the
+/// same rewrite. A line that starts with `\.` but is not the marker
+/// (`\.x`, `\. `) is refused at every chunk size and window: PostgreSQL
+/// rejects it, and psql would read the statements after it as rows.
 #[test]
 fn copy_end_marker_is_only_a_line_that_is_exactly_backslash_dot() {
     let mut dump = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);".to_vec();
-    dump.extend_from_slice(
-        b"COPY public.t (a, b) FROM stdin;\nsecret\t1\n\\.x\t2\n\\.\r\nSELECT 1;\n",
-    );
-    let want = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);COPY public.t (a, b) FROM stdin;\nX\t1\nX\t2\n\\.\r\nSELECT 1;\n".to_vec();
+    let head = dump.clone();
+    dump.extend_from_slice(b"COPY public.t (a, b) FROM stdin;\nsecret\t1\n\\.\r\nSELECT 1;\n");
+    let want = b"--\n-- PostgreSQL database dump\n--\nCREATE TABLE public.t (\n    a text,\n    b integer\n);COPY public.t (a, b) FROM stdin;\nX\t1\n\\.\r\nSELECT 1;\n".to_vec();
     let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\n";
     every_path_gives(&dump, &want, rules, Engine::Postgres);
+    for bad in [&b"\\.x\t2\n"[..], b"\\. \n", b"\\.\rx\n"] {
+        let mut dump = head.clone();
+        dump.extend_from_slice(b"COPY public.t (a, b) FROM stdin;\nsecret\t1\n");
+        dump.extend_from_slice(bad);
+        dump.extend_from_slice(b"INSERT INTO public.t VALUES ('secret', 3);\n\\.\n");
+        for chunk in [1, 5, 64, 1 << 20] {
+            let opts = Options {
+                chunk_size: chunk,
+                threads: 1,
+                ..Options::default()
+            };
+            for (rules, how) in [(rules, "ruled"), ("", "unruled")] {
+                let whole = rewrite(
+                    Input::from_bytes(dump.clone(), "mem"),
+                    rules,
+                    Engine::Postgres,
+                    &opts,
+                );
+                let streamed = rewrite(stream(&dump), rules, Engine::Postgres, &opts);
+                assert!(
+                    whole.is_err() && streamed.is_err(),
+                    "{how}, chunk {chunk}: accepted"
+                );
+            }
+        }
+    }
 }
 
 /// Asserts that `dump` rewrites to `want` at every chunk size, thread

@@ -1006,7 +1006,21 @@ impl DumpSplitter {
                 match marker(l) {
                     Some(Some(end)) => return Ok((l, false, Some(end))),
                     None => return Ok((l, false, None)),
-                    Some(None) => {}
+                    // `\.x`: PostgreSQL stops with "end-of-copy marker
+                    // corrupt", and psql reads on to the next `\.` line,
+                    // whatever statements lie between: refused.
+                    Some(None) => {
+                        let table = self
+                            .open
+                            .as_ref()
+                            .map(|o| o.table.clone())
+                            .unwrap_or_default();
+                        return Err(Error::input(
+                            base + l as u64,
+                            "a COPY data line starting with `\\.` that is not the end-of-copy marker (PostgreSQL refuses it as a corrupt end-of-copy marker)",
+                        )
+                        .in_table(table));
+                    }
                 }
             }
             // The next line starting with `\.` at or before the budget.
