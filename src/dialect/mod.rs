@@ -135,6 +135,16 @@ fn classify_common(
     if w.eq_ignore_ascii_case("select") && is_statistics(toks) {
         return StatementKind::Statistics;
     }
+    // `SELECT * FROM pg_restore_relation_stats('relname', 't', 'relpages',
+    // '13'::integer, 'reltuples', '2000'::real, ...)`: sizes and counts.
+    if w.eq_ignore_ascii_case("select")
+        && toks
+            .iter()
+            .take(8)
+            .any(|t| t.token.is_word("pg_restore_relation_stats"))
+    {
+        return StatementKind::NoRows;
+    }
     if !no_rows.iter().any(|k| w.eq_ignore_ascii_case(k)) {
         return StatementKind::Other;
     }
@@ -642,6 +652,7 @@ mod tests {
         pg_with_insert: POSTGRES, "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x;" => Other;
         pg_do: POSTGRES, "DO $$ BEGIN INSERT INTO t VALUES ('x'); END $$;" => Other;
         pg_stats: POSTGRES, "SELECT * FROM pg_catalog.pg_restore_attribute_stats('relname', 't');" => Statistics;
+        pg_relation_stats: POSTGRES, "SELECT * FROM pg_catalog.pg_restore_relation_stats('relname', 'customers', 'reltuples', '2'::real);" => NoRows;
         pg_set_config: POSTGRES, "SELECT pg_catalog.set_config('search_path', '', false);" => Other;
         pg_comment: POSTGRES, "COMMENT ON TABLE t IS 'x';" => NoRows;
         pg_unknown_word: POSTGRES, "FROBNICATE t;" => Other;

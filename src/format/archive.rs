@@ -710,9 +710,12 @@ pub fn rewrite(
     // The schema is not the archive's data: count only table data.
     total.bytes_in = 0;
     total.bytes_out = 0;
-    // Planner statistics (pg_dump 18 `--statistics`) of a ruled table hold
-    // its values; the TOC is copied as it is, so they are refused here.
-    for e in entries.iter().filter(|e| e.desc_is("STATISTICS DATA")) {
+    // Planner statistics (pg_dump 18 `--statistics`) of a ruled table:
+    // its columns' most common values and histogram bounds are its values,
+    // so they leave the TOC entry (its row counts stay), as they leave a
+    // plain dump.
+    let mut toc_changed = false;
+    for e in entries.iter_mut().filter(|e| e.desc_is("STATISTICS DATA")) {
         let text = |s: &Str| {
             s.as_deref()
                 .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -721,20 +724,25 @@ pub fn rewrite(
             schema: text(&e.namespace),
             name: text(&e.tag).unwrap_or_default(),
         };
-        if splitter.is_ruled(&table) {
-            return Err(Error::input(
-                0,
-                format!(
-                    "the archive holds planner statistics of ruled table {table}, which carry its values; dump it again with --no-statistics"
-                ),
-            )
-            .in_table(table.to_string())
-            .in_file(name));
+        if !splitter.is_ruled(&table) {
+            continue;
+        }
+        if let Some(defn) = &e.defn {
+            let kept = without_column_statistics(defn).map_err(|m| {
+                Error::input(0, m)
+                    .in_table(table.to_string())
+                    .in_file(name.clone())
+            })?;
+            toc_changed |= kept != *defn;
+            e.defn = Some(kept);
         }
     }
+    // (A directory archive's toc.dat is the header, then the TOC.)
+    let new_toc =
+        (dir && toc_changed).then(|| [header.raw.clone(), write_toc(&header, &entries)].concat());
     let gzip = header.compression == ArchiveCompression::Gzip;
     let summaries = if dir {
-        rewrite_directory(src, dest, &entries, gzip, splitter.as_ref(), opts)
+        rewrite_directory(src, dest, &entries, new_toc, gzip, splitter.as_ref(), opts)
     } else {
         rewrite_custom(
             &data,
@@ -755,6 +763,31 @@ pub fn rewrite(
     splitter.finish().map_err(|e| e.in_file(name))?;
     total.large_objects = splitter.large_objects();
     Ok(total)
+}
+
+/// A statistics entry's SQL without its `pg_restore_attribute_stats`
+/// statements (the ones that carry column values).
+fn without_column_statistics(defn: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let lx = Engine::Postgres.lexical();
+    let mut kept = Vec::with_capacity(defn.len());
+    let mut i = 0;
+    while i < defn.len() {
+        let end = match crate::sql::statement_end(defn, i, b";", lx) {
+            Ok(Some(end)) => end,
+            Ok(None) => defn.len(),
+            Err((_, what)) => return Err(format!("cannot read a statistics entry: {what}")),
+        };
+        let stmt = &defn[i..end];
+        let toks = crate::sql::tokenize(stmt, lx).map_err(|e| e.what.to_string())?;
+        if !toks
+            .iter()
+            .any(|t| t.token.is_word("pg_restore_attribute_stats"))
+        {
+            kept.extend_from_slice(stmt);
+        }
+        i = end;
+    }
+    Ok(kept)
 }
 
 /// Runs one input through a splitter (kept for what it learns).
@@ -981,6 +1014,7 @@ fn rewrite_directory(
     src: &Path,
     dest: &Path,
     entries: &[Entry],
+    new_toc: Option<Vec<u8>>,
     gzip: bool,
     template: &dyn Splitter,
     opts: &Options,
@@ -1033,6 +1067,11 @@ fn rewrite_directory(
         }
         std::fs::copy(item.path(), tmp.join(&fname))
             .map_err(|e| Error::io(format!("copying {}", display_path(&item.path())), e))?;
+    }
+    if let Some(toc) = &new_toc {
+        let path = tmp.join("toc.dat");
+        std::fs::write(&path, toc)
+            .map_err(|e| Error::io(format!("writing {}", display_path(&path)), e))?;
     }
     let results = in_parallel(&jobs, opts, &|(e, fname), per_job| {
         let (path, compressed) = if gzip && src.join(format!("{fname}.gz")).is_file() {
