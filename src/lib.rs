@@ -101,27 +101,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let opts = options.clone();
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let detected = Engine::detect(head);
-        let dialect = match (forced, detected) {
-            // A wrong dialect would misread strings and miss data
-            // statements: refuse rather than misparse.
-            (Some(f), Some(d)) if f != d => {
-                return Err(Error::input(
-                    0,
-                    format!("--dialect says {f:?}, but the dump's header is {d:?}'s"),
-                )
-                .in_file(name.clone()))
-            }
-            (Some(f), _) => f,
-            (None, Some(d)) => d,
-            (None, None) => {
-                return Err(Error::input(
-                    0,
-                    "cannot tell the dump's dialect from its header; pass --dialect",
-                )
-                .in_file(name.clone()))
-            }
-        };
+        let dialect = choose_engine(forced, head, &name)?;
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
     };
@@ -167,6 +147,26 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
 }
 
 /// Writes the JSON run report, atomically.
+/// The engine a dump is read as: the one `--dialect` names, which must
+/// agree with the dump's header (a wrong dialect would misread strings and
+/// miss data statements: refused rather than misparsed), or the header's.
+fn choose_engine(forced: Option<Engine>, head: &[u8], name: &str) -> Result<Engine> {
+    match (forced, Engine::detect(head)) {
+        (Some(f), Some(d)) if f != d => Err(Error::input(
+            0,
+            format!("--dialect says {f:?}, but the dump's header is {d:?}'s"),
+        )
+        .in_file(name.to_string())),
+        (Some(f), _) => Ok(f),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(Error::input(
+            0,
+            "cannot tell the dump's dialect from its header; pass --dialect",
+        )
+        .in_file(name.to_string())),
+    }
+}
+
 fn write_report(path: &std::path::Path, summary: &Summary) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
     f.write_all(summary.to_json().as_bytes())
@@ -312,13 +312,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
     };
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let dialect = forced.or_else(|| Engine::detect(head)).ok_or_else(|| {
-            Error::input(
-                0,
-                "cannot tell the dump's dialect from its header; pass --dialect",
-            )
-            .in_file(name.clone())
-        })?;
+        let dialect = choose_engine(forced, head, &name)?;
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
     };

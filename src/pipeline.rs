@@ -282,7 +282,7 @@ pub fn feed(
                     let tables = s.finish().map_err(|e| e.in_file(name.clone()))?;
                     let tables = tables.len();
                     let Some(splitter) = splitter else {
-                        return Err(Error::input(0, "internal: no splitter"));
+                        return Err(Error::internal("no splitter"));
                     };
                     return Ok(Fed {
                         bytes_in: base + data.len() as u64,
@@ -444,10 +444,7 @@ fn run_parallel<W: Write + Send>(
                 }
             }
             if !pending.is_empty() {
-                return Err(Error::input(
-                    0,
-                    "internal: chunks missing from the output order",
-                ));
+                return Err(Error::internal("chunks missing from the output order"));
             }
             let (w, bytes_out) = writer.finish()?;
             summary.bytes_out = bytes_out;
@@ -464,7 +461,7 @@ fn run_parallel<W: Write + Send>(
         drop(job_tx);
         let written = writer
             .join()
-            .unwrap_or_else(|_| Err(Error::input(0, "internal: the writer thread panicked")));
+            .unwrap_or_else(|_| Err(Error::internal("the writer thread panicked")));
         match (fed, written) {
             (_, Err(e)) => Err(e),
             (Err(e), Ok(_)) => Err(e),
