@@ -329,7 +329,11 @@ fn the_earliest_error_in_input_order_is_reported() {
     let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text);\n".to_vec();
     for i in 0..3000 {
         // Row 10 and row 2900 hold a value a worker cannot read.
-        let row: &[u8] = if i == 10 || i == 2900 { b"('x' 'y')" } else { b"('abc')" };
+        let row: &[u8] = if i == 10 || i == 2900 {
+            b"('x' 'y')"
+        } else {
+            b"('abc')"
+        };
         dump.extend_from_slice(b"INSERT INTO `t` VALUES ");
         dump.extend_from_slice(row);
         dump.extend_from_slice(b";\n");

@@ -4,8 +4,7 @@
 use std::io::Cursor;
 
 use dumpmask::format::Engine;
-use dumpmask::io::input::Input;
-use dumpmask::pipeline::{self, Options};
+use dumpmask::pipeline::Options;
 use dumpmask::rules::Rules;
 use dumpmask::sql::statement_end;
 use proptest::prelude::*;
@@ -274,22 +273,42 @@ fn render(rows: &[Row], per_stmt: usize, sep: &[u8], expected: bool) -> Vec<u8> 
 const RULES: &str =
     "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
 
-fn rewrite(input: Input, rules: &str, dialect: Engine, opts: &Options) -> Result<Vec<u8>, String> {
-    let mut rules = Some(Rules::parse(rules, "rules.toml", None).map_err(|e| e.to_string())?);
-    let opts2 = opts.clone();
-    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
-        Ok(dialect.splitter(rules.take().unwrap(), opts2.chunk_size, opts2.max_statement))
-    };
-    pipeline::run(input, &mut make, Vec::new(), opts)
-        .map(|(_, out)| out)
+/// A rewriter with these options, through the library's API.
+fn rewriter(rules: &str, dialect: Engine, opts: &Options) -> Result<dumpmask::Rewriter, String> {
+    let rules = Rules::parse(rules, "rules.toml", None).map_err(|e| e.to_string())?;
+    Ok(dumpmask::RewriterBuilder::new()
+        .threads(opts.threads)
+        .chunk_size(opts.chunk_size)
+        .max_statement(opts.max_statement)
+        .window(opts.window)
+        .dialect(dialect)
+        .build(rules))
+}
+
+/// The dump whole in memory (as a memory-mapped file is read).
+fn rewrite_whole(
+    dump: Vec<u8>,
+    rules: &str,
+    dialect: Engine,
+    opts: &Options,
+) -> Result<Vec<u8>, String> {
+    rewriter(rules, dialect, opts)?
+        .rewrite_bytes(dump, Vec::new())
+        .map(|done| done.out)
         .map_err(|e| e.to_string())
 }
 
-fn stream(bytes: &[u8]) -> Input {
-    Input::Stream {
-        reader: Box::new(Cursor::new(bytes.to_vec())),
-        name: "stream".into(),
-    }
+/// The dump as a stream, read in windows (as standard input is).
+fn rewrite_stream(
+    dump: &[u8],
+    rules: &str,
+    dialect: Engine,
+    opts: &Options,
+) -> Result<Vec<u8>, String> {
+    rewriter(rules, dialect, opts)?
+        .rewrite_reader(Cursor::new(dump.to_vec()), Vec::new())
+        .map(|done| done.out)
+        .map_err(|e| e.to_string())
 }
 
 proptest! {
@@ -308,9 +327,9 @@ proptest! {
         let dump = render(&rows, per_stmt, sep, false);
         let want = render(&rows, per_stmt, sep, true);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
-        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Engine::MySql, &opts).unwrap();
+        let whole = rewrite_whole(dump.clone(), RULES, Engine::MySql, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");
-        let streamed = rewrite(stream(&dump), RULES, Engine::MySql, &opts).unwrap();
+        let streamed = rewrite_stream(&dump, RULES, Engine::MySql, &opts).unwrap();
         prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
     }
 
@@ -329,9 +348,9 @@ proptest! {
             dump.extend_from_slice(st);
         }
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16, ..Options::default() };
-        let out = rewrite(Input::from_bytes(dump.clone(), "mem"), "", Engine::MySql, &opts);
+        let out = rewrite_whole(dump.clone(), "", Engine::MySql, &opts);
         prop_assert!(out.as_deref() == Ok(&dump[..]), "not copied as it is: {:?}", out.err());
-        let streamed = rewrite(stream(&dump), "", Engine::MySql, &opts);
+        let streamed = rewrite_stream(&dump, "", Engine::MySql, &opts);
         prop_assert!(streamed.as_deref() == Ok(&dump[..]));
     }
 
@@ -349,10 +368,10 @@ proptest! {
         };
         dump.extend_from_slice(&body);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 16, ..Options::default() };
-        if let Ok(out) = rewrite(Input::from_bytes(dump.clone(), "mem"), "", dialect, &opts) {
+        if let Ok(out) = rewrite_whole(dump.clone(), "", dialect, &opts) {
             prop_assert!(out == dump);
         }
-        let _ = rewrite(stream(&dump), RULES, dialect, &opts);
+        let _ = rewrite_stream(&dump, RULES, dialect, &opts);
     }
 
     #[test]
@@ -360,8 +379,8 @@ proptest! {
         let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text, `b` int, `c` text);\nINSERT INTO `t` VALUES ".to_vec();
         dump.extend_from_slice(&src);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window: 8, ..Options::default() };
-        let a = rewrite(Input::from_bytes(dump.clone(), "mem"), RULES, Engine::MySql, &opts);
-        let b = rewrite(stream(&dump), RULES, Engine::MySql, &opts);
+        let a = rewrite_whole(dump.clone(), RULES, Engine::MySql, &opts);
+        let b = rewrite_stream(&dump, RULES, Engine::MySql, &opts);
         prop_assert_eq!(a.is_ok(), b.is_ok());
         if let (Ok(a), Ok(b)) = (a, b) {
             prop_assert!(a == b);
@@ -423,9 +442,9 @@ proptest! {
         let want = render_copy(&rows, true, eol);
         let opts = Options { threads, chunk_size: chunk, max_statement: 1 << 20, window, ..Options::default() };
         let rules = "[tables.t.columns]\na = { transform = \"fixed\", value = \"X\" }\nc = \"null\"\n";
-        let whole = rewrite(Input::from_bytes(dump.clone(), "mem"), rules, Engine::Postgres, &opts).unwrap();
+        let whole = rewrite_whole(dump.clone(), rules, Engine::Postgres, &opts).unwrap();
         prop_assert!(whole == want, "whole input differs from the expected rewrite");
-        let streamed = rewrite(stream(&dump), rules, Engine::Postgres, &opts).unwrap();
+        let streamed = rewrite_stream(&dump, rules, Engine::Postgres, &opts).unwrap();
         prop_assert!(streamed == want, "streamed input differs from the expected rewrite");
     }
 }
@@ -676,13 +695,8 @@ fn copy_end_marker_is_only_a_line_that_is_exactly_backslash_dot() {
                 ..Options::default()
             };
             for (rules, how) in [(rules, "ruled"), ("", "unruled")] {
-                let whole = rewrite(
-                    Input::from_bytes(dump.clone(), "mem"),
-                    rules,
-                    Engine::Postgres,
-                    &opts,
-                );
-                let streamed = rewrite(stream(&dump), rules, Engine::Postgres, &opts);
+                let whole = rewrite_whole(dump.clone(), rules, Engine::Postgres, &opts);
+                let streamed = rewrite_stream(&dump, rules, Engine::Postgres, &opts);
                 assert!(
                     whole.is_err() && streamed.is_err(),
                     "{how}, chunk {chunk}: accepted"
@@ -705,19 +719,13 @@ fn every_path_gives(dump: &[u8], want: &[u8], rules: &str, dialect: Engine) {
                     window,
                     ..Options::default()
                 };
-                let whole = rewrite(
-                    Input::from_bytes(dump.to_vec(), "mem"),
-                    rules,
-                    dialect,
-                    &opts,
-                )
-                .unwrap();
+                let whole = rewrite_whole(dump.to_vec(), rules, dialect, &opts).unwrap();
                 assert!(
                     whole == want,
                     "chunk {chunk}, threads {threads}: {}",
                     String::from_utf8_lossy(&whole)
                 );
-                let streamed = rewrite(stream(dump), rules, dialect, &opts).unwrap();
+                let streamed = rewrite_stream(&dump, rules, dialect, &opts).unwrap();
                 assert!(streamed == want, "streamed, chunk {chunk}, window {window}");
             }
         }
@@ -771,7 +779,7 @@ fn comments_between_rows_survive_any_window_boundary() {
                 window,
                 ..Options::default()
             };
-            let streamed = rewrite(stream(&dump), RULES, Engine::MySql, &opts);
+            let streamed = rewrite_stream(&dump, RULES, Engine::MySql, &opts);
             assert!(
                 streamed.as_deref() == Ok(&want[..]),
                 "pad {pad}, window {window}: {streamed:?}"
