@@ -455,6 +455,10 @@ fn forms(v: &[u8], dialect: Dialect) -> Vec<(Vec<u8>, Form)> {
     out
 }
 
+/// `select(table, column, condition)`: a column's non-NULL values where a
+/// SQL condition holds, from the source database.
+type Select<'a> = dyn Fn(&TableName, &str, &str) -> Vec<Vec<u8>> + 'a;
+
 /// The originals of one source, ready to search outputs for.
 pub struct Oracle {
     ac: AhoCorasick,
@@ -491,14 +495,16 @@ impl Oracle {
         b.finish()
     }
 
-    /// Originals read from the MariaDB database `db` with SQL; `dump` is
+    /// Originals read from the MariaDB database `db` with SQL (`HEX(CONCAT(c))`:
+    /// the bytes of the value as text, as mariadb-dump writes it; `HEX` of a
+    /// number alone would be the number in base 16); `dump` is
     /// its mariadb-dump, for the tables and columns with data and for what
     /// it holds outside ruled columns.
     pub fn mysql(rules: &Path, dump: &[u8], db: &str) -> Oracle {
         let q = |s: &str| format!("`{}`", s.replace('`', "``"));
         Oracle::from_database(rules, dump, Dialect::MySql, &|t, col, cond| {
             let sql = format!(
-                "SELECT HEX({c}) FROM {}.{} WHERE {c} IS NOT NULL AND ({cond})",
+                "SELECT HEX(CONCAT({c})) FROM {}.{} WHERE {c} IS NOT NULL AND ({cond})",
                 q(db),
                 q(&t.name),
                 c = q(col),
@@ -533,12 +539,7 @@ impl Oracle {
 
     /// `select(table, column, condition)` gives the non-NULL values of a
     /// column where a SQL condition holds.
-    fn from_database(
-        rules: &Path,
-        dump: &[u8],
-        dialect: Dialect,
-        select: &dyn Fn(&TableName, &str, &str) -> Vec<Vec<u8>>,
-    ) -> Oracle {
+    fn from_database(rules: &Path, dump: &[u8], dialect: Dialect, select: &Select) -> Oracle {
         let rules = Rules::load(rules);
         let data = read_dump(dump, dialect);
         let mut b = Builder::new(dialect, &rules);
@@ -936,21 +937,25 @@ fn table_def(c: &mut Cur) -> TableDef {
         };
         let quoted = matches!(item.first(), Some(b'`' | b'"'));
         let first = ic.ident();
+        // mariadb-dump quotes every column name, so an unquoted first word
+        // starts an index or constraint; pg_dump leaves plain names bare
+        // (even `key`), and writes table constraints with these words.
         const NOT_COLUMNS: &[&str] = &[
             "CONSTRAINT",
             "PRIMARY",
             "UNIQUE",
-            "KEY",
-            "INDEX",
             "CHECK",
             "FOREIGN",
-            "FULLTEXT",
-            "SPATIAL",
             "EXCLUDE",
             "LIKE",
-            "PERIOD",
         ];
-        if quoted || !NOT_COLUMNS.iter().any(|k| first.eq_ignore_ascii_case(k)) {
+        let column = match c.dialect {
+            Dialect::MySql => quoted,
+            Dialect::Postgres => {
+                quoted || !NOT_COLUMNS.iter().any(|k| first.eq_ignore_ascii_case(k))
+            }
+        };
+        if column {
             let upper = String::from_utf8_lossy(item).to_ascii_uppercase();
             if upper.contains("GENERATED ALWAYS AS (") {
                 def.generated.push(first.clone());
