@@ -725,7 +725,7 @@ fn every_path_gives(dump: &[u8], want: &[u8], rules: &str, dialect: Engine) {
                     "chunk {chunk}, threads {threads}: {}",
                     String::from_utf8_lossy(&whole)
                 );
-                let streamed = rewrite_stream(&dump, rules, dialect, &opts).unwrap();
+                let streamed = rewrite_stream(dump, rules, dialect, &opts).unwrap();
                 assert!(streamed == want, "streamed, chunk {chunk}, window {window}");
             }
         }
