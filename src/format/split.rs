@@ -17,7 +17,6 @@
 //! Rows of a ruled table become [`Piece::Rows`]; everything else, rows of
 //! tables no rule touches included, is [`Piece::Verbatim`].
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -30,7 +29,7 @@ use crate::format::{
     DataStatement, Engine, Piece, RowFormat, RowLayout, RowsPiece, Split, Splitter,
 };
 use crate::rules::{Rules, TablePlan};
-use crate::schema::{self, Column, ColumnType, Table};
+use crate::schema::{Catalog, Table};
 use crate::sql::{self, skip_space_and_comments, statement_end, QualifiedName, Skip, Token};
 
 /// How the rows of an open statement are laid out.
@@ -78,16 +77,11 @@ enum Stmt {
 #[derive(Clone)]
 pub struct DumpSplitter {
     engine: Engine,
-    rules: Rules,
+    /// What the DDL declared so far, and the rules bound to it.
+    catalog: Catalog,
     chunk_size: usize,
     max_statement: usize,
     delimiter: Vec<u8>,
-    current_schema: Option<String>,
-    /// Types the dump declared (PostgreSQL enums and domains), by name.
-    types: HashMap<String, ColumnType>,
-    /// Tables declared so far (or met in data first), with their plans.
-    tables: HashMap<QualifiedName, (Table, Option<Arc<TablePlan>>)>,
-    seen: Vec<QualifiedName>,
     open: Option<OpenRows>,
     partial: bool,
     /// PostgreSQL large objects seen (created by `lo_create`), which pass
@@ -109,14 +103,10 @@ impl DumpSplitter {
     ) -> DumpSplitter {
         DumpSplitter {
             engine,
-            rules,
+            catalog: Catalog::new(engine.dialect(), rules),
             chunk_size: chunk_size.max(1),
             max_statement,
             delimiter: b";".to_vec(),
-            current_schema: None,
-            types: HashMap::new(),
-            tables: HashMap::new(),
-            seen: Vec::new(),
             open: None,
             partial: false,
             large_objects: 0,
@@ -126,18 +116,6 @@ impl DumpSplitter {
 
     fn dialect(&self) -> &'static dyn Dialect {
         self.engine.dialect()
-    }
-
-    fn resolve(&self, name: &QualifiedName) -> QualifiedName {
-        let schema = name
-            .schema
-            .clone()
-            .or_else(|| self.current_schema.clone())
-            .or_else(|| self.dialect().default_schema().map(str::to_string));
-        QualifiedName {
-            schema,
-            name: name.name.clone(),
-        }
     }
 
     fn too_large(&self, at: u64, what: &str) -> Error {
@@ -168,10 +146,10 @@ impl DumpSplitter {
             }
             Skip::Unterminated(_) => return Ok(Stmt::Incomplete),
         };
-        if base + pos as u64 == 0 && self.current_schema.is_none() {
+        if base + pos as u64 == 0 {
             // The header comments may sit inside the first "statement"
             // (after mariadb-dump's unterminated sandbox line).
-            self.current_schema = d.header_schema(&w[..w.len().min(8192)]);
+            self.catalog.note_header(&w[..w.len().min(8192)]);
         }
         let at = base + k as u64;
         if let Some(cmd) = d.client_command(&w[k..]) {
@@ -184,7 +162,7 @@ impl DumpSplitter {
                 // psql runs what follows `\\` on a meta-command's line
                 // as SQL.
                 ClientCommand::Plain
-                    if self.any_ruled()
+                    if self.catalog.any_ruled()
                         && memchr::memmem::find(&w[k + 1..line_end], b"\\\\").is_some() =>
                 {
                     Err(Error::input(
@@ -227,7 +205,7 @@ impl DumpSplitter {
                     columns,
                     rows_at,
                 } => {
-                    let name = self.resolve(&name);
+                    let name = self.catalog.resolve(&name);
                     let rows_at = k + rows_at;
                     let format = RowFormat::Tuples(d.tuples());
                     let stmt = self.data_statement(&name, columns, &w[k..rows_at], format, at)?;
@@ -272,7 +250,7 @@ impl DumpSplitter {
         let text = &w[k..end];
         let toks = match sql::tokenize(text, lx) {
             Ok(t) => t,
-            Err(e) if self.any_ruled() => {
+            Err(e) if self.catalog.any_ruled() => {
                 return Err(Error::input(
                     base + (k + e.at) as u64,
                     format!(
@@ -283,7 +261,7 @@ impl DumpSplitter {
             }
             Err(_) => return Ok(Stmt::Code(end)),
         };
-        if self.any_ruled() {
+        if self.catalog.any_ruled() {
             // A backslash outside strings and comments is a client command
             // in both clients (`\G`, `\g`, psql's `\\` separator), which
             // may end the statement early and start another: read no
@@ -341,8 +319,8 @@ impl DumpSplitter {
                     i += 1;
                 }
                 match QualifiedName::parse(&toks, &mut i) {
-                    Some(name) if self.is_ruled(&name) => Err(refuse(
-                        &self.resolve(&name),
+                    Some(name) if self.catalog.is_ruled(&name) => Err(refuse(
+                        &self.catalog.resolve(&name),
                         "only INSERT ... VALUES (...) and COPY ... FROM stdin rows are rewritten",
                     )),
                     Some(_) => Ok(Stmt::Code(end)),
@@ -356,8 +334,8 @@ impl DumpSplitter {
                 if toks.iter().any(|t| t.token.is_word("rename")) {
                     let mut hit = None;
                     dialect::mentioned_names(&toks, |q| {
-                        if self.is_ruled(q) {
-                            hit = Some(self.resolve(q));
+                        if self.catalog.is_ruled(q) {
+                            hit = Some(self.catalog.resolve(q));
                         }
                         hit.is_some()
                     });
@@ -365,12 +343,12 @@ impl DumpSplitter {
                         return Err(refuse(&name, "a rename involving a ruled table"));
                     }
                 }
-                self.learn(&toks, text, at)?;
+                self.catalog.learn(&toks, text, at)?;
                 Ok(Stmt::Code(end))
             }
             StatementKind::CreateFromQuery => match dialect::created_from_query(&toks) {
-                Some(name) if self.is_ruled(&name) => Err(refuse(
-                    &self.resolve(&name),
+                Some(name) if self.catalog.is_ruled(&name) => Err(refuse(
+                    &self.catalog.resolve(&name),
                     "its rows come from a query dumpmask does not rewrite",
                 )),
                 _ => Ok(Stmt::Code(end)),
@@ -378,9 +356,9 @@ impl DumpSplitter {
             StatementKind::Statistics => match dialect::statistics_table(&toks) {
                 // A ruled table's statistics hold its values: they go; the
                 // server gathers new ones at the next ANALYZE.
-                Some(name) if self.is_ruled(&name) => Ok(Stmt::Omit(end)),
+                Some(name) if self.catalog.is_ruled(&name) => Ok(Stmt::Omit(end)),
                 Some(_) => Ok(Stmt::Code(end)),
-                None if self.any_ruled() => Err(Error::input(
+                None if self.catalog.any_ruled() => Err(Error::input(
                     at,
                     "planner statistics of a table dumpmask cannot tell, with rules in force",
                 )),
@@ -389,8 +367,8 @@ impl DumpSplitter {
             StatementKind::Other => {
                 let mut hit = None;
                 dialect::mentioned_names(&toks, |q| {
-                    if self.is_ruled(q) {
-                        hit = Some(self.resolve(q));
+                    if self.catalog.is_ruled(q) {
+                        hit = Some(self.catalog.resolve(q));
                     }
                     hit.is_some()
                 });
@@ -408,270 +386,6 @@ impl DumpSplitter {
         }
     }
 
-    /// What a statement that carries no rows teaches: tables, types,
-    /// partitions and keys, the current database or schema.
-    fn learn(&mut self, toks: &[sql::Spanned], text: &[u8], at: u64) -> Result<()> {
-        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
-        if word(0, "create") {
-            self.create(text, at)?;
-        } else if word(0, "alter") && word(1, "table") {
-            self.alter_table(toks)?;
-        } else if word(0, "use") {
-            if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
-                self.current_schema = Some(db.to_string());
-            }
-        } else if word(0, "set") && word(1, "search_path") {
-            // `SET search_path = crm, pg_catalog;` names where unqualified
-            // names live (pg_dump qualifies every name, older dumps did not).
-            if let Some(s) = toks.get(3).and_then(|t| t.token.ident()) {
-                self.current_schema = Some(s.to_string());
-            }
-        }
-        Ok(())
-    }
-
-    /// Is `name` (as written) a table whose rows a rule may change, under
-    /// any spelling the engine would resolve to it? Unknown names count when
-    /// a rules entry names them.
-    fn is_ruled(&self, name: &QualifiedName) -> bool {
-        let r = self.resolve(name);
-        if let Some((_, plan)) = self.tables.get(&r) {
-            return plan.is_some();
-        }
-        // MySQL servers with lower_case_table_names resolve names without
-        // case; a bare word in a string may be any schema's table.
-        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let known = self.tables.iter().any(|(n, (_, plan))| {
-            plan.is_some()
-                && same(&n.name, &r.name)
-                && (name.schema.is_none()
-                    || n.schema
-                        .as_deref()
-                        .zip(r.schema.as_deref())
-                        .is_none_or(|(a, b)| same(a, b)))
-        });
-        known || self.rules.names_table(&r)
-    }
-
-    /// The known table `name` (resolved) stands for: itself, or the one
-    /// table whose name differs from it in letter case only (MySQL
-    /// servers with `lower_case_table_names` resolve names so).
-    fn lookup(&self, name: &QualifiedName) -> QualifiedName {
-        if self.tables.contains_key(name) {
-            return name.clone();
-        }
-        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let mut found = self.tables.keys().filter(|n| {
-            same(&n.name, &name.name)
-                && n.schema
-                    .as_deref()
-                    .zip(name.schema.as_deref())
-                    .is_none_or(|(a, b)| same(a, b))
-                && n.schema.is_some() == name.schema.is_some()
-        });
-        match (found.next(), found.next()) {
-            (Some(n), None) => n.clone(),
-            _ => name.clone(),
-        }
-    }
-
-    /// Does any table of the dump, or any rule, have rows to rewrite?
-    fn any_ruled(&self) -> bool {
-        self.rules.has_table_rules() || self.tables.values().any(|(_, p)| p.is_some())
-    }
-
-    /// Learns a table from CREATE TABLE and binds the rules to it. A
-    /// partition (`PARTITION OF p`) has its parent's columns; a child
-    /// (`INHERITS (p)`) has its parents' columns, then its own.
-    fn create(&mut self, text: &[u8], at: u64) -> Result<()> {
-        let table = schema::parse_create_table(
-            text,
-            self.dialect().lexical(),
-            self.dialect().inline_indexes(),
-        )
-        .map_err(|m| Error::input(at, format!("cannot read CREATE TABLE: {m}")))?;
-        let Some(mut table) = table else {
-            self.create_type(text);
-            return Ok(());
-        };
-        table.name = self.resolve(&table.name);
-        table.parents = table.parents.iter().map(|p| self.resolve(p)).collect();
-        let mut inherited: Vec<schema::Column> = Vec::new();
-        for p in &table.parents {
-            if let Some((parent, _)) = self.tables.get(p) {
-                for c in &parent.columns {
-                    if !inherited.iter().any(|i| i.name == c.name) {
-                        inherited.push(c.clone());
-                    }
-                }
-            }
-        }
-        for c in std::mem::take(&mut table.columns) {
-            match inherited.iter_mut().find(|i| i.name == c.name) {
-                Some(i) => *i = c,
-                None => inherited.push(c),
-            }
-        }
-        table.columns = inherited;
-        // Columns of a type the dump declared (PostgreSQL enums, domains)
-        // get what the declaration says, so rules are checked against it.
-        for c in &mut table.columns {
-            if let ColumnType::Other(name) = &c.ty {
-                let bare = name.rsplit(' ').next().unwrap_or_default();
-                if let Some(t) = self.types.get(bare) {
-                    c.ty = t.clone();
-                }
-            }
-        }
-        let name = table.name.clone();
-        self.seen.push(name.clone());
-        self.tables.insert(name.clone(), (table, None));
-        self.bind_family(&name)
-    }
-
-    /// Every table `name` descends from, nearest first (partitions at every
-    /// level, inheritance).
-    fn ancestors(&self, name: &QualifiedName) -> Vec<QualifiedName> {
-        let mut found: Vec<QualifiedName> = Vec::new();
-        let mut next = vec![name.clone()];
-        while let Some(n) = next.pop() {
-            let Some((t, _)) = self.tables.get(&n) else {
-                continue;
-            };
-            for p in &t.parents {
-                if p != name && !found.contains(p) {
-                    found.push(p.clone());
-                    next.push(p.clone());
-                }
-            }
-        }
-        found
-    }
-
-    /// Binds the rules to `name` and to every table below it, whose rules
-    /// follow from its own: rows stored in a partition or a child are
-    /// rows of the table a rule names.
-    fn bind_family(&mut self, name: &QualifiedName) -> Result<()> {
-        let family: Vec<QualifiedName> = self
-            .tables
-            .keys()
-            .filter(|t| *t == name || self.ancestors(t).contains(name))
-            .cloned()
-            .collect();
-        for t in family {
-            let ancestors = self.ancestors(&t);
-            let Some((table, _)) = self.tables.get(&t) else {
-                continue;
-            };
-            let mut table = table.clone();
-            table.ancestors = ancestors;
-            let plan = self
-                .rules
-                .bind(&table)
-                .map_err(|e| e.in_table(t.to_string()))?;
-            self.tables.insert(t, (table, plan));
-        }
-        Ok(())
-    }
-
-    /// `CREATE TYPE t AS ENUM ('a', 'b')`, `CREATE DOMAIN d AS varchar(20)
-    /// ...`: remembered by their bare name (lower case, as unquoted names
-    /// are).
-    fn create_type(&mut self, text: &[u8]) {
-        let Ok(toks) = sql::tokenize(text, self.dialect().lexical()) else {
-            return;
-        };
-        let kind = match toks.get(1) {
-            Some(t) if t.token.is_word("type") => "type",
-            Some(t) if t.token.is_word("domain") => "domain",
-            _ => return,
-        };
-        let mut i = 2;
-        let Some(name) = QualifiedName::parse(&toks, &mut i) else {
-            return;
-        };
-        if !toks.get(i).is_some_and(|t| t.token.is_word("as")) {
-            return;
-        }
-        let ty = if kind == "type" {
-            if !toks.get(i + 1).is_some_and(|t| t.token.is_word("enum")) {
-                return;
-            }
-            ColumnType::from_tokens(&toks[i + 1..])
-        } else {
-            let stop = toks[i + 1..]
-                .iter()
-                .position(|t| {
-                    ["constraint", "check", "default", "not", "null", "collate"]
-                        .iter()
-                        .any(|k| t.token.is_word(k))
-                })
-                .map_or(toks.len(), |p| i + 1 + p);
-            ColumnType::from_tokens(&toks[i + 1..stop])
-        };
-        self.types.insert(name.name.to_ascii_lowercase(), ty);
-    }
-
-    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...` and `ALTER
-    /// TABLE child INHERIT parent`: the child's rows fall under the
-    /// parent's rules too. `ALTER TABLE t ADD CONSTRAINT ... UNIQUE|PRIMARY
-    /// KEY (..)`: the column is unique.
-    fn alter_table(&mut self, toks: &[sql::Spanned]) -> Result<()> {
-        let mut i = 2;
-        while toks.get(i).is_some_and(|t| {
-            t.token.is_word("only") || t.token.is_word("if") || t.token.is_word("exists")
-        }) {
-            i += 1;
-        }
-        let Some(target) = QualifiedName::parse(toks, &mut i) else {
-            return Ok(());
-        };
-        let target = self.resolve(&target);
-        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
-        if word(i, "add") {
-            // `ADD CONSTRAINT c UNIQUE (a)` / `PRIMARY KEY (a)` after the
-            // data (pg_dump's post-data): learn it, and check the rules
-            // again for a uniqueness promise.
-            if let Some((primary, cols)) = schema::key_columns(&toks[i..]) {
-                if let Some((table, _)) = self.tables.get_mut(&target) {
-                    for c in &cols {
-                        if let Some(idx) = table.column_index(c) {
-                            let col = &mut table.columns[idx];
-                            col.unique |= cols.len() == 1;
-                            col.primary_key |= primary;
-                            col.not_null |= primary;
-                        }
-                    }
-                    let table = table.clone();
-                    self.rules.recheck_unique(&table);
-                }
-            }
-            return Ok(());
-        }
-        let (parent, child) = if word(i, "attach") && word(i + 1, "partition") {
-            i += 2;
-            let Some(child) = QualifiedName::parse(toks, &mut i) else {
-                return Ok(());
-            };
-            (target, self.resolve(&child))
-        } else if word(i, "inherit") {
-            i += 1;
-            let Some(parent) = QualifiedName::parse(toks, &mut i) else {
-                return Ok(());
-            };
-            (self.resolve(&parent), target)
-        } else {
-            return Ok(());
-        };
-        let Some((table, _)) = self.tables.get_mut(&child) else {
-            return Ok(());
-        };
-        if !table.parents.contains(&parent) {
-            table.parents.push(parent);
-        }
-        self.bind_family(&child)
-    }
-
     /// The plan and row layouts for data of table `name` with an optional
     /// column list; `None` when no rule touches it.
     fn data_statement(
@@ -682,51 +396,9 @@ impl DumpSplitter {
         format: RowFormat,
         at: u64,
     ) -> Result<Option<Arc<DataStatement>>> {
-        let name = &self.lookup(name);
+        let name = &self.catalog.lookup(name);
         let display = name.to_string();
-        let plan = match self.tables.get(name) {
-            Some((_, p)) => p.clone(),
-            None => {
-                // Data without a CREATE TABLE before it: only a column list
-                // can say which value is which column.
-                let Some(cols) = &column_list else {
-                    if self.is_ruled(name) {
-                        return Err(Error::input(
-                            at,
-                            "rows of a ruled table before (or without) its CREATE TABLE, and without a column list: cannot tell which value is which column",
-                        )
-                        .in_table(display));
-                    }
-                    let table = Table::new(name.clone(), Vec::new());
-                    self.tables.insert(name.clone(), (table, None));
-                    self.seen.push(name.clone());
-                    return Ok(None);
-                };
-                let table = Table::new(
-                    name.clone(),
-                    cols.iter()
-                        .map(|c| Column::plain(c.clone(), ColumnType::Other(String::new())))
-                        .collect(),
-                );
-                let plan = self
-                    .rules
-                    .bind(&table)
-                    .map_err(|e| e.in_table(display.clone()))?;
-                self.seen.push(name.clone());
-                self.tables.insert(name.clone(), (table, plan.clone()));
-                plan
-            }
-        };
-        self.rules.check_coverage(name)?;
-        if plan.is_none() && !self.rules.matches(name) && self.rules.names_table(name) {
-            // (A rule names it in other letters: a server that resolves
-            // names without case writes these rows into the ruled table.)
-            return Err(Error::input(
-                at,
-                "rows of a table whose name a rule matches only in other letter case; name the table as the dump spells it",
-            )
-            .in_table(display));
-        }
+        let plan = self.catalog.plan_for(name, column_list.as_deref(), at)?;
         let Some(plan) = plan else { return Ok(None) };
         let layouts = layouts(&plan, column_list.as_deref())
             .map_err(|m| Error::input(at, m).in_table(display.clone()))?;
@@ -748,8 +420,8 @@ impl DumpSplitter {
         let Some(head) = dialect::parse_copy_head(&toks) else {
             return Err(Error::input(at, "cannot read this COPY statement's table"));
         };
-        let name = self.resolve(&head.name);
-        let ruled = self.is_ruled(&head.name);
+        let name = self.catalog.resolve(&head.name);
+        let ruled = self.catalog.is_ruled(&head.name);
         let refuse = |why: String| {
             Err(Error::input(
                 at,
@@ -1166,13 +838,11 @@ impl Splitter for DumpSplitter {
     }
 
     fn problems(&mut self) -> Vec<crate::rules::Problem> {
-        self.rules.take_problems()
+        self.catalog.problems()
     }
 
     fn schema(&self) -> Vec<Table> {
-        let mut t: Vec<Table> = self.tables.values().map(|(t, _)| t.clone()).collect();
-        t.sort_by_key(|t| t.name.to_string());
-        t
+        self.catalog.tables()
     }
 
     fn finish(&mut self) -> Result<Vec<QualifiedName>> {
@@ -1183,10 +853,9 @@ impl Splitter for DumpSplitter {
             );
         }
         if self.partial {
-            return Ok(self.seen.clone());
+            return Ok(self.catalog.seen().to_vec());
         }
-        self.rules.check_all_matched(&self.seen)?;
-        Ok(std::mem::take(&mut self.seen))
+        self.catalog.finish()
     }
 
     fn set_partial(&mut self, partial: bool) {
@@ -1198,7 +867,7 @@ impl Splitter for DumpSplitter {
     }
 
     fn is_ruled(&self, name: &QualifiedName) -> bool {
-        DumpSplitter::is_ruled(self, name)
+        self.catalog.is_ruled(name)
     }
 
     fn boxed_clone(&self) -> Box<dyn Splitter> {

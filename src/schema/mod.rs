@@ -5,6 +5,10 @@
 //! column order, names, declared types, and which columns are generated
 //! (dumps leave those out of the data). It knows nothing about rules.
 
+mod catalog;
+
+pub use catalog::Catalog;
+
 use crate::sql::{Lexical, QualifiedName, Spanned, Token};
 
 /// A table as its CREATE TABLE declares it.

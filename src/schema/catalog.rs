@@ -1,0 +1,407 @@
+//! The catalog: what the dump's own DDL declares, learned statement by
+//! statement as the splitter meets it — tables and their columns, types,
+//! partitions and inheritance, keys, the current database or schema — and
+//! the rules bound to each table. It answers the splitter's questions
+//! "which table does this name resolve to" and "can rows of it carry a
+//! value a rule changes" and knows nothing of chunks or rows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::rules::{Problem, Rules, TablePlan};
+use crate::schema::{self, Column, ColumnType, Table};
+use crate::sql::{self, QualifiedName};
+
+/// Tables, types and rules, as far as the dump has declared them.
+#[derive(Clone)]
+pub struct Catalog {
+    dialect: &'static dyn Dialect,
+    rules: Rules,
+    /// The database (MySQL `USE`) or schema (PostgreSQL `search_path`)
+    /// unqualified names resolve in.
+    current_schema: Option<String>,
+    /// Types the dump declared (PostgreSQL enums and domains), by name.
+    types: HashMap<String, ColumnType>,
+    /// Tables declared so far (or met in data first), with their plans.
+    tables: HashMap<QualifiedName, (Table, Option<Arc<TablePlan>>)>,
+    /// Tables in the order they were met.
+    seen: Vec<QualifiedName>,
+}
+
+impl Catalog {
+    /// An empty catalog for a dump of `dialect` under `rules`.
+    pub fn new(dialect: &'static dyn Dialect, rules: Rules) -> Catalog {
+        Catalog {
+            dialect,
+            rules,
+            current_schema: None,
+            types: HashMap::new(),
+            tables: HashMap::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Names the database of a dump that names it only in its header.
+    pub fn note_header(&mut self, head: &[u8]) {
+        if self.current_schema.is_none() {
+            self.current_schema = self.dialect.header_schema(head);
+        }
+    }
+
+    /// The plan for rows of `name` (resolved), with an optional column
+    /// list; `None` when no rule touches the table. Rows of a table never
+    /// declared are bound by their column list, or refused without one
+    /// when a rule names the table.
+    pub fn plan_for(
+        &mut self,
+        name: &QualifiedName,
+        column_list: Option<&[String]>,
+        at: u64,
+    ) -> Result<Option<Arc<TablePlan>>> {
+        let display = name.to_string();
+        let plan = match self.tables.get(name) {
+            Some((_, p)) => p.clone(),
+            None => {
+                // Data without a CREATE TABLE before it: only a column list
+                // can say which value is which column.
+                let Some(cols) = column_list else {
+                    if self.is_ruled(name) {
+                        return Err(Error::input(
+                            at,
+                            "rows of a ruled table before (or without) its CREATE TABLE, and without a column list: cannot tell which value is which column",
+                        )
+                        .in_table(display));
+                    }
+                    let table = Table::new(name.clone(), Vec::new());
+                    self.tables.insert(name.clone(), (table, None));
+                    self.seen.push(name.clone());
+                    return Ok(None);
+                };
+                let table = Table::new(
+                    name.clone(),
+                    cols.iter()
+                        .map(|c| Column::plain(c.clone(), ColumnType::Other(String::new())))
+                        .collect(),
+                );
+                let plan = self
+                    .rules
+                    .bind(&table)
+                    .map_err(|e| e.in_table(display.clone()))?;
+                self.seen.push(name.clone());
+                self.tables.insert(name.clone(), (table, plan.clone()));
+                plan
+            }
+        };
+        self.rules.check_coverage(name)?;
+        if plan.is_none() && !self.rules.matches(name) && self.rules.names_table(name) {
+            // (A rule names it in other letters: a server that resolves
+            // names without case writes these rows into the ruled table.)
+            return Err(Error::input(
+                at,
+                "rows of a table whose name a rule matches only in other letter case; name the table as the dump spells it",
+            )
+            .in_table(display));
+        }
+        Ok(plan)
+    }
+
+    /// Problems collected between the rules and the schema (`check`).
+    pub fn problems(&mut self) -> Vec<Problem> {
+        self.rules.take_problems()
+    }
+
+    /// The tables declared so far, by name.
+    pub fn tables(&self) -> Vec<Table> {
+        let mut t: Vec<Table> = self.tables.values().map(|(t, _)| t.clone()).collect();
+        t.sort_by_key(|t| t.name.to_string());
+        t
+    }
+
+    /// The tables met so far, in order.
+    pub fn seen(&self) -> &[QualifiedName] {
+        &self.seen
+    }
+
+    /// At the end of the dump: every rule must have matched a table.
+    pub fn finish(&mut self) -> Result<Vec<QualifiedName>> {
+        self.rules.check_all_matched(&self.seen)?;
+        Ok(std::mem::take(&mut self.seen))
+    }
+
+    /// `name` qualified as the engine would qualify it: by the current
+    /// database or schema, else the dialect's default.
+    pub fn resolve(&self, name: &QualifiedName) -> QualifiedName {
+        let schema = name
+            .schema
+            .clone()
+            .or_else(|| self.current_schema.clone())
+            .or_else(|| self.dialect.default_schema().map(str::to_string));
+        QualifiedName {
+            schema,
+            name: name.name.clone(),
+        }
+    }
+
+    /// What a statement that carries no rows teaches: tables, types,
+    /// partitions and keys, the current database or schema.
+    pub fn learn(&mut self, toks: &[sql::Spanned], text: &[u8], at: u64) -> Result<()> {
+        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
+        if word(0, "create") {
+            self.create(text, at)?;
+        } else if word(0, "alter") && word(1, "table") {
+            self.alter_table(toks)?;
+        } else if word(0, "use") {
+            if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
+                self.current_schema = Some(db.to_string());
+            }
+        } else if word(0, "set") && word(1, "search_path") {
+            // `SET search_path = crm, pg_catalog;` names where unqualified
+            // names live (pg_dump qualifies every name, older dumps did not).
+            if let Some(s) = toks.get(3).and_then(|t| t.token.ident()) {
+                self.current_schema = Some(s.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Is `name` (as written) a table whose rows a rule may change, under
+    /// any spelling the engine would resolve to it? Unknown names count when
+    /// a rules entry names them.
+    pub fn is_ruled(&self, name: &QualifiedName) -> bool {
+        let r = self.resolve(name);
+        if let Some((_, plan)) = self.tables.get(&r) {
+            return plan.is_some();
+        }
+        // MySQL servers with lower_case_table_names resolve names without
+        // case; a bare word in a string may be any schema's table.
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let known = self.tables.iter().any(|(n, (_, plan))| {
+            plan.is_some()
+                && same(&n.name, &r.name)
+                && (name.schema.is_none()
+                    || n.schema
+                        .as_deref()
+                        .zip(r.schema.as_deref())
+                        .is_none_or(|(a, b)| same(a, b)))
+        });
+        known || self.rules.names_table(&r)
+    }
+
+    /// The known table `name` (resolved) stands for: itself, or the one
+    /// table whose name differs from it in letter case only (MySQL
+    /// servers with `lower_case_table_names` resolve names so).
+    pub fn lookup(&self, name: &QualifiedName) -> QualifiedName {
+        if self.tables.contains_key(name) {
+            return name.clone();
+        }
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let mut found = self.tables.keys().filter(|n| {
+            same(&n.name, &name.name)
+                && n.schema
+                    .as_deref()
+                    .zip(name.schema.as_deref())
+                    .is_none_or(|(a, b)| same(a, b))
+                && n.schema.is_some() == name.schema.is_some()
+        });
+        match (found.next(), found.next()) {
+            (Some(n), None) => n.clone(),
+            _ => name.clone(),
+        }
+    }
+
+    /// Does any table of the dump, or any rule, have rows to rewrite?
+    pub fn any_ruled(&self) -> bool {
+        self.rules.has_table_rules() || self.tables.values().any(|(_, p)| p.is_some())
+    }
+
+    /// Learns a table from CREATE TABLE and binds the rules to it. A
+    /// partition (`PARTITION OF p`) has its parent's columns; a child
+    /// (`INHERITS (p)`) has its parents' columns, then its own.
+    fn create(&mut self, text: &[u8], at: u64) -> Result<()> {
+        let table =
+            schema::parse_create_table(text, self.dialect.lexical(), self.dialect.inline_indexes())
+                .map_err(|m| Error::input(at, format!("cannot read CREATE TABLE: {m}")))?;
+        let Some(mut table) = table else {
+            self.create_type(text);
+            return Ok(());
+        };
+        table.name = self.resolve(&table.name);
+        table.parents = table.parents.iter().map(|p| self.resolve(p)).collect();
+        let mut inherited: Vec<schema::Column> = Vec::new();
+        for p in &table.parents {
+            if let Some((parent, _)) = self.tables.get(p) {
+                for c in &parent.columns {
+                    if !inherited.iter().any(|i| i.name == c.name) {
+                        inherited.push(c.clone());
+                    }
+                }
+            }
+        }
+        for c in std::mem::take(&mut table.columns) {
+            match inherited.iter_mut().find(|i| i.name == c.name) {
+                Some(i) => *i = c,
+                None => inherited.push(c),
+            }
+        }
+        table.columns = inherited;
+        // Columns of a type the dump declared (PostgreSQL enums, domains)
+        // get what the declaration says, so rules are checked against it.
+        for c in &mut table.columns {
+            if let ColumnType::Other(name) = &c.ty {
+                let bare = name.rsplit(' ').next().unwrap_or_default();
+                if let Some(t) = self.types.get(bare) {
+                    c.ty = t.clone();
+                }
+            }
+        }
+        let name = table.name.clone();
+        self.seen.push(name.clone());
+        self.tables.insert(name.clone(), (table, None));
+        self.bind_family(&name)
+    }
+
+    /// Every table `name` descends from, nearest first (partitions at every
+    /// level, inheritance).
+    fn ancestors(&self, name: &QualifiedName) -> Vec<QualifiedName> {
+        let mut found: Vec<QualifiedName> = Vec::new();
+        let mut next = vec![name.clone()];
+        while let Some(n) = next.pop() {
+            let Some((t, _)) = self.tables.get(&n) else {
+                continue;
+            };
+            for p in &t.parents {
+                if p != name && !found.contains(p) {
+                    found.push(p.clone());
+                    next.push(p.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// Binds the rules to `name` and to every table below it, whose rules
+    /// follow from its own: rows stored in a partition or a child are
+    /// rows of the table a rule names.
+    fn bind_family(&mut self, name: &QualifiedName) -> Result<()> {
+        let family: Vec<QualifiedName> = self
+            .tables
+            .keys()
+            .filter(|t| *t == name || self.ancestors(t).contains(name))
+            .cloned()
+            .collect();
+        for t in family {
+            let ancestors = self.ancestors(&t);
+            let Some((table, _)) = self.tables.get(&t) else {
+                continue;
+            };
+            let mut table = table.clone();
+            table.ancestors = ancestors;
+            let plan = self
+                .rules
+                .bind(&table)
+                .map_err(|e| e.in_table(t.to_string()))?;
+            self.tables.insert(t, (table, plan));
+        }
+        Ok(())
+    }
+
+    /// `CREATE TYPE t AS ENUM ('a', 'b')`, `CREATE DOMAIN d AS varchar(20)
+    /// ...`: remembered by their bare name (lower case, as unquoted names
+    /// are).
+    fn create_type(&mut self, text: &[u8]) {
+        let Ok(toks) = sql::tokenize(text, self.dialect.lexical()) else {
+            return;
+        };
+        let kind = match toks.get(1) {
+            Some(t) if t.token.is_word("type") => "type",
+            Some(t) if t.token.is_word("domain") => "domain",
+            _ => return,
+        };
+        let mut i = 2;
+        let Some(name) = QualifiedName::parse(&toks, &mut i) else {
+            return;
+        };
+        if !toks.get(i).is_some_and(|t| t.token.is_word("as")) {
+            return;
+        }
+        let ty = if kind == "type" {
+            if !toks.get(i + 1).is_some_and(|t| t.token.is_word("enum")) {
+                return;
+            }
+            ColumnType::from_tokens(&toks[i + 1..])
+        } else {
+            let stop = toks[i + 1..]
+                .iter()
+                .position(|t| {
+                    ["constraint", "check", "default", "not", "null", "collate"]
+                        .iter()
+                        .any(|k| t.token.is_word(k))
+                })
+                .map_or(toks.len(), |p| i + 1 + p);
+            ColumnType::from_tokens(&toks[i + 1..stop])
+        };
+        self.types.insert(name.name.to_ascii_lowercase(), ty);
+    }
+
+    /// `ALTER TABLE [ONLY] parent ATTACH PARTITION child ...` and `ALTER
+    /// TABLE child INHERIT parent`: the child's rows fall under the
+    /// parent's rules too. `ALTER TABLE t ADD CONSTRAINT ... UNIQUE|PRIMARY
+    /// KEY (..)`: the column is unique.
+    fn alter_table(&mut self, toks: &[sql::Spanned]) -> Result<()> {
+        let mut i = 2;
+        while toks.get(i).is_some_and(|t| {
+            t.token.is_word("only") || t.token.is_word("if") || t.token.is_word("exists")
+        }) {
+            i += 1;
+        }
+        let Some(target) = QualifiedName::parse(toks, &mut i) else {
+            return Ok(());
+        };
+        let target = self.resolve(&target);
+        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
+        if word(i, "add") {
+            // `ADD CONSTRAINT c UNIQUE (a)` / `PRIMARY KEY (a)` after the
+            // data (pg_dump's post-data): learn it, and check the rules
+            // again for a uniqueness promise.
+            if let Some((primary, cols)) = schema::key_columns(&toks[i..]) {
+                if let Some((table, _)) = self.tables.get_mut(&target) {
+                    for c in &cols {
+                        if let Some(idx) = table.column_index(c) {
+                            let col = &mut table.columns[idx];
+                            col.unique |= cols.len() == 1;
+                            col.primary_key |= primary;
+                            col.not_null |= primary;
+                        }
+                    }
+                    let table = table.clone();
+                    self.rules.recheck_unique(&table);
+                }
+            }
+            return Ok(());
+        }
+        let (parent, child) = if word(i, "attach") && word(i + 1, "partition") {
+            i += 2;
+            let Some(child) = QualifiedName::parse(toks, &mut i) else {
+                return Ok(());
+            };
+            (target, self.resolve(&child))
+        } else if word(i, "inherit") {
+            i += 1;
+            let Some(parent) = QualifiedName::parse(toks, &mut i) else {
+                return Ok(());
+            };
+            (self.resolve(&parent), target)
+        } else {
+            return Ok(());
+        };
+        let Some((table, _)) = self.tables.get_mut(&child) else {
+            return Ok(());
+        };
+        if !table.parents.contains(&parent) {
+            table.parents.push(parent);
+        }
+        self.bind_family(&child)
+    }
+}
