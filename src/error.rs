@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Interrupted,
     /// Standard output was closed by the reader (e.g. `| head`).
     BrokenPipe,
+    /// A bug in dumpmask (a worker panicked, a broken invariant): no fault
+    /// of the input, which an input error would wrongly suggest.
+    Internal,
 }
 
 /// A place in the input dump.
@@ -90,6 +93,18 @@ impl Error {
             position: None,
             table: None,
             source: Some(source),
+        }
+    }
+
+    /// A bug in dumpmask, not a fault of the input or the rules.
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::Internal,
+            message: format!("internal error (a bug in dumpmask): {}", message.into()),
+            file: None,
+            position: None,
+            table: None,
+            source: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod io;
 pub mod pipeline;
 pub mod report;
 pub mod rewrite;
+pub mod rewriter;
 pub mod rules;
 pub mod schema;
 pub mod simd;
@@ -23,11 +24,12 @@ use std::path::PathBuf;
 
 pub use error::{Error, ErrorKind, Result};
 use format::Engine;
-use io::compress::{Codec, Compression, ParallelCompressor};
+use io::compress::{Codec, Compression};
 use io::input::Input;
 use io::output::AtomicFile;
 pub use pipeline::Options;
 use report::Summary;
+pub use rewriter::{Rewriter, RewriterBuilder, Rewritten};
 use rules::Rules;
 
 /// Everything a `dumpmask run` needs.
@@ -95,39 +97,6 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
             );
         }
     }
-    let source = Input::open(&cfg.input)?;
-    let name = source.input.name().to_string();
-    let options = &cfg.options;
-    if let Some(p) = &options.progress {
-        p.set_source(source.compressed_read.clone(), source.stored_size);
-    }
-    let opts = options.clone();
-    let forced = cfg.dialect;
-    let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let detected = Engine::detect(head);
-        let dialect = match (forced, detected) {
-            // A wrong dialect would misread strings and miss data
-            // statements: refuse rather than misparse.
-            (Some(f), Some(d)) if f != d => {
-                return Err(Error::input(
-                    0,
-                    format!("--dialect says {f:?}, but the dump's header is {d:?}'s"),
-                )
-                .in_file(name.clone()))
-            }
-            (Some(f), _) => f,
-            (None, Some(d)) => d,
-            (None, None) => {
-                return Err(Error::input(
-                    0,
-                    "cannot tell the dump's dialect from its header; pass --dialect",
-                )
-                .in_file(name.clone()))
-            }
-        };
-        let rules = rules.take().unwrap_or_else(Rules::empty);
-        Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
-    };
     let codec = cfg.compress.unwrap_or_else(|| {
         let kind = cfg
             .output
@@ -135,34 +104,52 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
             .map_or(Compression::None, Compression::from_extension);
         Codec::with_default_level(kind)
     });
+    let mut builder = RewriterBuilder::new();
+    builder.compression(codec);
+    builder.threads(cfg.options.threads);
+    builder.chunk_size(cfg.options.chunk_size);
+    builder.max_statement(cfg.options.max_statement);
+    builder.window(cfg.options.window);
+    if let Some(e) = cfg.dialect {
+        builder.dialect(e);
+    }
+    if let Some(i) = &cfg.options.interrupt {
+        builder.interrupt(i.clone());
+    }
+    if let Some(p) = &cfg.options.progress {
+        builder.progress(p.clone());
+    }
+    let rewriter = builder.build(rules.take().unwrap_or_else(Rules::empty));
+    let from_stdin = cfg.input == "-";
     let mut summary = match &cfg.output {
         None => {
             // A small buffer: rows and verbatim runs larger than it (most
             // of the output) are written straight from where they lie
             // instead of being copied into the buffer first.
             let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
-            let (summary, written) = rewrite_to(source.input, &mut make, out, codec, options)?;
-            let mut summary = summary;
-            summary.bytes_written = written.1;
-            summary
+            let done = if from_stdin {
+                rewriter.rewrite_reader(std::io::stdin(), out)
+            } else {
+                rewriter.rewrite_path(std::path::Path::new(&cfg.input), out)
+            }?;
+            done.summary
         }
         Some(path) => {
             let file = AtomicFile::create(path)?;
-            let (summary, (file, written)) =
-                rewrite_to(source.input, &mut make, file, codec, options).map_err(|e| {
-                    match e.kind() {
-                        ErrorKind::Io => e.in_file(error::display_path(path)),
-                        _ => e,
-                    }
-                })?;
-            file.commit()?;
-            let mut summary = summary;
-            summary.bytes_written = written;
-            summary
+            let done = if from_stdin {
+                rewriter.rewrite_reader(std::io::stdin(), file)
+            } else {
+                rewriter.rewrite_path(std::path::Path::new(&cfg.input), file)
+            }
+            .map_err(|e| match e.kind() {
+                ErrorKind::Io => e.in_file(error::display_path(path)),
+                _ => e,
+            })?;
+            done.out.commit()?;
+            done.summary
         }
     };
     summary.rules_fingerprint = fingerprint;
-    summary.compression = codec.kind;
     if let Some(path) = &cfg.report {
         write_report(path, &summary)?;
     }
@@ -219,50 +206,6 @@ fn run_archive(cfg: &RunConfig, rules: Rules, dir: bool, fingerprint: &str) -> R
     Ok(summary)
 }
 
-/// Runs the pipeline into `out`, compressed with `codec` in parallel when
-/// it compresses. Returns the summary, the sink and the bytes written.
-fn rewrite_to<W: Write + Send + 'static>(
-    input: Input,
-    make: &mut pipeline::MakeSplitter,
-    out: W,
-    codec: Codec,
-    opts: &Options,
-) -> Result<(Summary, (W, u64))> {
-    if codec.kind == Compression::None {
-        let counted = CountingWriter {
-            inner: out,
-            count: 0,
-        };
-        let (summary, mut w) = pipeline::run(input, make, counted, opts)?;
-        w.flush().map_err(|e| Error::io("writing output", e))?;
-        let n = w.count;
-        return Ok((summary, (w.inner, n)));
-    }
-    let compressor = ParallelCompressor::new(out, codec, opts.threads, 4 << 20);
-    let (summary, compressor) = pipeline::run(input, make, compressor, opts)?;
-    let (w, n) = compressor
-        .finish()
-        .map_err(|e| Error::io("writing compressed output", e))?;
-    Ok((summary, (w, n)))
-}
-
-/// Counts bytes written through it.
-struct CountingWriter<W> {
-    inner: W,
-    count: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// What `dumpmask check` needs.
 #[derive(Debug, Clone)]
 pub struct CheckConfig {
@@ -315,13 +258,7 @@ pub fn check(cfg: &CheckConfig) -> Result<CheckReport> {
     };
     let forced = cfg.dialect;
     let mut make = |head: &[u8]| -> Result<Box<dyn format::Splitter>> {
-        let dialect = forced.or_else(|| Engine::detect(head)).ok_or_else(|| {
-            Error::input(
-                0,
-                "cannot tell the dump's dialect from its header; pass --dialect",
-            )
-            .in_file(name.clone())
-        })?;
+        let dialect = rewriter::choose_engine(forced, head, &name)?;
         let rules = rules.take().unwrap_or_else(Rules::empty);
         Ok(dialect.splitter(rules, opts.chunk_size, opts.max_statement))
     };

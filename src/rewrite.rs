@@ -8,10 +8,10 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::dialect::{TupleSyntax, ValueReader};
 use crate::error::{Error, Result};
 use crate::format::{
-    mysql, postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowLayout, RowsPiece,
-    SharedBytes,
+    postgres, Chunk, DataStatement, Literal, Piece, RowFormat, RowLayout, RowsPiece, SharedBytes,
 };
 use crate::report::{ChunkCounts, TableCounts};
 use crate::rules::transform::{Outcome, Row};
@@ -155,40 +155,10 @@ fn rewrite_rows(
     counts: &mut TableCounts,
 ) -> Result<(usize, u64)> {
     match piece.stmt.format {
-        RowFormat::MySqlTuples => rewrite_tuples(src, piece, out, scratch, counts, &MYSQL_TUPLES),
-        RowFormat::PgTuples => rewrite_tuples(src, piece, out, scratch, counts, &PG_TUPLES),
+        RowFormat::Tuples(syntax) => rewrite_tuples(src, piece, out, scratch, counts, syntax),
         RowFormat::CopyText => rewrite_copy(src, piece, out, scratch, counts),
     }
 }
-
-/// Reads one value: literal, literal end, value end.
-type ValueReader =
-    fn(&[u8], usize) -> std::result::Result<(Literal, usize, usize), (usize, &'static str)>;
-
-/// Finds a row's commas and `)` without reading its values, where the
-/// dialect can (see [`mysql::row_fields`]).
-type FieldFinder = fn(&[u8], usize, usize, &mut Vec<usize>) -> Option<usize>;
-
-/// How a dialect's tuples are read.
-struct TupleSyntax {
-    value: ValueReader,
-    fields: Option<FieldFinder>,
-    lexical: &'static Lexical,
-}
-
-const MYSQL_TUPLES: TupleSyntax = TupleSyntax {
-    value: mysql::value,
-    fields: Some(mysql::row_fields),
-    lexical: &mysql::LEXICAL,
-};
-
-/// PostgreSQL values may carry casts with commas (`::numeric(10,2)`), so
-/// rows are always read value by value.
-const PG_TUPLES: TupleSyntax = TupleSyntax {
-    value: postgres::value,
-    fields: None,
-    lexical: &postgres::LEXICAL,
-};
 
 fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
     while p < end && src[p].is_ascii_whitespace() {
@@ -530,7 +500,7 @@ fn emit_row(
             )
         })?;
         let ty = &plan.table.columns[col].ty;
-        let copy = stmt.format == RowFormat::CopyText;
+        let copy = stmt.format.is_copy();
         // A value counts as changed only when what is written differs
         // from what was there: a transformer that gives a value back as
         // it was must not show up in the report as having masked it.
@@ -593,28 +563,26 @@ impl Row for DecodedRow<'_> {
 /// numeric and the value is one, a string literal otherwise; COPY escaping
 /// inside COPY rows.
 fn encode(format: RowFormat, v: &[u8], ty: &ColumnType, out: &mut Vec<u8>) {
-    if *ty == ColumnType::Boolean && format != RowFormat::MySqlTuples {
-        // PostgreSQL booleans in the spelling pg_dump uses.
+    let booleans = match format {
+        RowFormat::Tuples(t) => t.booleans,
+        RowFormat::CopyText => Some([&b"f"[..], &b"t"[..]]),
+    };
+    if let (ColumnType::Boolean, Some(spelt)) = (ty, booleans) {
+        // Booleans in the spelling the dump's own tool uses.
         let b = match v {
             b"1" | b"t" | b"true" | b"TRUE" => Some(true),
             b"0" | b"f" | b"false" | b"FALSE" => Some(false),
             _ => None,
         };
         if let Some(b) = b {
-            out.extend_from_slice(match (format, b) {
-                (RowFormat::CopyText, true) => b"t",
-                (RowFormat::CopyText, false) => b"f",
-                (_, true) => b"true",
-                (_, false) => b"false",
-            });
+            out.extend_from_slice(spelt[usize::from(b)]);
             return;
         }
     }
     match format {
         RowFormat::CopyText => postgres::encode_copy(v, out),
         _ if ty.is_numeric() && is_plain_number(v) => out.extend_from_slice(v),
-        RowFormat::MySqlTuples => mysql::encode_string(v, out),
-        RowFormat::PgTuples => postgres::encode_string(v, out),
+        RowFormat::Tuples(t) => (t.encode_string)(v, out),
     }
 }
 

@@ -371,3 +371,47 @@ fn warnings_print_once_and_quiet_silences_them() {
         }
     }
 }
+
+/// Two bad rows far apart, many small chunks, two workers: the error
+/// reported is always the first in the input, whichever worker fails
+/// first in time.
+#[test]
+fn the_earliest_error_in_input_order_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[tables.t.columns]\na = \"hash\"\n").unwrap();
+    let mut dump = b"-- MariaDB dump\nCREATE TABLE `t` (`a` text);\n".to_vec();
+    for i in 0..3000 {
+        // Row 10 and row 2900 hold a value a worker cannot read.
+        let row: &[u8] = if i == 10 || i == 2900 {
+            b"('x' 'y')"
+        } else {
+            b"('abc')"
+        };
+        dump.extend_from_slice(b"INSERT INTO `t` VALUES ");
+        dump.extend_from_slice(row);
+        dump.extend_from_slice(b";\n");
+    }
+    let input = dir.path().join("two-errors.sql");
+    std::fs::write(&input, &dump).unwrap();
+    let first = dump.windows(9).position(|w| w == b"('x' 'y')").unwrap();
+    for _ in 0..10 {
+        let out = dumpmask()
+            .args(["run", "-q", "--threads", "2", "--chunk-size", "64"])
+            .arg("--rules")
+            .arg(&rules)
+            .arg(&input)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        // The error is inside the first bad row.
+        let at: usize = err
+            .split("(byte ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no byte offset: {err}"));
+        assert!((first..first + 9).contains(&at), "{err}");
+    }
+}

@@ -201,3 +201,26 @@ fn postgres_enums_and_domains_are_known_types() {
         assert_eq!(code, 0, "{dump}: {v}");
     }
 }
+
+/// `check` refuses a `--dialect` the dump's header contradicts, as `run`
+/// does, with the same error.
+#[test]
+fn a_dialect_the_header_contradicts_is_refused_by_check_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("rules.toml");
+    std::fs::write(&r, "").unwrap();
+    let dump = fixture("mysql/default.sql");
+    let mut errors = Vec::new();
+    for cmd in ["check", "run"] {
+        let out = dumpmask()
+            .args([cmd, "--dialect", "postgres", "--rules", r.to_str().unwrap()])
+            .arg(&dump)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains("--dialect says Postgres"), "{cmd}: {err}");
+        errors.push(err);
+    }
+    assert_eq!(errors[0], errors[1]);
+}

@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::leak::{Dialect, Oracle};
 use common::*;
 
 const VARIANTS: &[&str] = &[
@@ -32,6 +33,8 @@ fn input(v: &str) -> String {
 fn every_variant_matches_its_expected_output_on_every_path() {
     for v in VARIANTS {
         let out = assert_all_paths_identical(&rules(), &input(v));
+        let original = std::fs::read(input(v)).unwrap();
+        Oracle::from_dump(rules().as_ref(), &original, Dialect::MySql).assert_clean(&out, v);
         assert_expected(&out, &fixture(&format!("mysql/expected/{v}.sql")));
     }
 }
@@ -108,4 +111,56 @@ fn pseudonyms_are_deterministic_across_dump_shapes() {
         out[at..at + 60].to_vec()
     };
     assert_eq!(pick(&a), pick(&b));
+}
+
+/// The variant, value and column of the leak oracle's own test.
+const VARIANT: &str = "default";
+const SECRET_VALUE: &[u8] = b"'alice.smith@example.com'";
+const WHERE: (&str, &str) = ("customers", "email");
+
+/// The leak oracle can fail: fed the original dump as if it were the
+/// output, it reports the originals by position, table and column, and its
+/// message never holds a value.
+#[test]
+fn leak_oracle_reports_an_original_by_position_never_by_value() {
+    let original = std::fs::read(input(VARIANT)).unwrap();
+    let oracle = Oracle::from_dump(rules().as_ref(), &original, Dialect::MySql);
+    assert!(oracle.searched() > 0);
+    // A rewritten dump with one original put back.
+    let out = run_ok(&["--rules", &rules(), &input(VARIANT)]).stdout;
+    oracle.assert_clean(&out, VARIANT);
+    let mut leaky = out[..out.len() / 2].to_vec();
+    let at = leaky.len();
+    leaky.extend_from_slice(SECRET_VALUE);
+    leaky.extend_from_slice(&out[out.len() / 2..]);
+    let leaks = oracle.leaks(&leaky);
+    assert!(!leaks.is_empty(), "the oracle missed a planted original");
+    assert!(leaks
+        .iter()
+        .all(|l| l.offset >= at && l.offset < at + SECRET_VALUE.len()));
+    // The planted value, and any shorter original inside it (a user name
+    // inside an e-mail), are each reported.
+    let planted = leaks
+        .iter()
+        .find(|l| (l.table.as_str(), l.column.as_str()) == WHERE)
+        .expect("the planted original is reported with its table and column");
+    let message = std::panic::catch_unwind(|| oracle.assert_clean(&leaky, "planted"))
+        .expect_err("assert_clean passed a leaky output");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(
+        message.contains(&format!("byte {}", planted.offset)),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{}.{}", WHERE.0, WHERE.1)),
+        "{message}"
+    );
+    let value = String::from_utf8_lossy(SECRET_VALUE);
+    let inner = value.trim_matches(|c| c == '\'' || c == '\t');
+    assert!(
+        !message.contains(inner),
+        "the oracle's message names the value"
+    );
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Command;
 
+use common::leak::Oracle;
 use common::*;
 
 /// Ruled columns of the fixture rules, by table.
@@ -112,6 +113,9 @@ fn round_trip(tag: &str, dump_args: &[&str]) {
     let dst = fresh_db(&format!("{tag}_dst"));
     mariadb_load(&dst.0, &anon);
     let bytes = std::fs::read(&anon).unwrap();
+    let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+    Oracle::mysql(&fixture("mysql/rules.toml"), &dump, &src.0)
+        .assert_clean(&bytes, &format!("{dump_args:?}"));
 
     for table in [
         "customers",
@@ -240,6 +244,9 @@ fn mariadb_round_trip_conditional_rules() {
     );
     let dst = fresh_db("cond_dst");
     mariadb_load(&dst.0, &anon);
+    let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+    Oracle::mysql(&fixture("mysql/rules-conditional.toml"), &dump, &src.0)
+        .assert_clean(&std::fs::read(&anon).unwrap(), "conditional rules");
     let (s, d) = (q(&src.0), q(&dst.0));
     let retained = "NOT (status = 'closed' AND last_login < '2020-01-01') OR (status = 'closed' AND last_login < '2020-01-01') IS NULL";
     // Exactly the rows the retention rule keeps, computed by SQL.
@@ -301,6 +308,9 @@ fn mariadb_round_trip_transformer_library() {
     // Strict SQL mode: every value must be valid for its column.
     mariadb(Some(&dst.0), "SET GLOBAL sql_mode = @@sql_mode");
     mariadb_load(&dst.0, &anon);
+    let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+    Oracle::mysql(&fixture("mysql/rules-transformers.toml"), &dump, &src.0)
+        .assert_clean(&std::fs::read(&anon).unwrap(), "transformer library");
     let (s, d) = (q(&src.0), q(&dst.0));
     for t in ["customers", "orders", "sessions", "we`ird"] {
         assert_eq!(

@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Command;
 
+use common::leak::Oracle;
 use common::*;
 
 /// Tables to compare: SQL name, key column, ruled columns.
@@ -80,6 +81,8 @@ fn round_trip(tag: &str, dump_args: &[&str]) {
     let dst = PgDb::fresh(&format!("{tag}_dst"));
     psql_load(&dst.0, &anon);
     let bytes = std::fs::read(&anon).unwrap();
+    let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+    Oracle::postgres(&fixture("postgres/rules.toml"), &dump, &src.0).assert_clean(&bytes, tag);
 
     for (table, key, ruled) in TABLES {
         let cols = columns(&src.0, table);
@@ -174,6 +177,9 @@ fn postgres_round_trip_conditional_rules() {
     );
     let dst = PgDb::fresh("cond_dst");
     psql_load(&dst.0, &anon);
+    let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+    Oracle::postgres(&fixture("postgres/rules-conditional.toml"), &dump, &src.0)
+        .assert_clean(&std::fs::read(&anon).unwrap(), "conditional rules");
     let dropped = "amount < 0 OR note LIKE '%refund%'";
     let want = psql(
         &src.0,
@@ -256,6 +262,9 @@ fn postgres_round_trip_transformer_library() {
         let dst = PgDb::fresh(&format!("{tag}_dst"));
         // Restores with its UNIQUE constraints (added after the data).
         psql_load(&dst.0, &anon);
+        let dump = std::fs::read(dir.path().join("dump.sql")).unwrap();
+        Oracle::postgres(&fixture("postgres/rules-transformers.toml"), &dump, &src.0)
+            .assert_clean(&std::fs::read(&anon).unwrap(), tag);
         let n = |db: &str, sql: &str| psql(db, sql).trim().to_string();
         for t in [
             "public.customers",

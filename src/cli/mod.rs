@@ -21,6 +21,7 @@ mod exit {
     pub const USAGE_OR_RULES: u8 = 2;
     pub const INPUT: u8 = 3;
     pub const IO: u8 = 4;
+    pub const INTERNAL: u8 = 70;
     pub const INTERRUPTED: u8 = 130;
     pub const BROKEN_PIPE: u8 = 141;
 }
@@ -100,7 +101,7 @@ struct RunArgs {
     /// or `.gz`; none on standard output).
     #[arg(long, value_enum)]
     compress: Option<CompressArg>,
-    /// Compression level (zstd 1-19, default 3; gzip 1-9, default 6).
+    /// Compression level (zstd 1-22, default 3; gzip 1-9, default 6).
     #[arg(long)]
     level: Option<i32>,
     /// Write a JSON report of the run here.
@@ -173,6 +174,7 @@ fn fail(e: dumpmask::Error) -> ExitCode {
         ErrorKind::Rules => exit::USAGE_OR_RULES,
         ErrorKind::Io => exit::IO,
         ErrorKind::Interrupted => exit::INTERRUPTED,
+        ErrorKind::Internal => exit::INTERNAL,
         ErrorKind::BrokenPipe => return ExitCode::from(exit::BROKEN_PIPE),
         _ => 1,
     };

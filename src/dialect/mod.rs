@@ -13,7 +13,37 @@
 pub mod mysql;
 pub mod postgres;
 
+use crate::format::mysql::RowsScan;
+use crate::format::Literal;
 use crate::sql::{Lexical, QualifiedName, Spanned, Token, Tokens};
+
+/// Reads one value of a tuple at `i`: its literal, where the literal ends,
+/// where the value ends (past a cast such as `::jsonb`); or where and why
+/// it cannot.
+pub type ValueReader =
+    fn(&[u8], usize) -> std::result::Result<(Literal, usize, usize), (usize, &'static str)>;
+
+/// Finds a row's commas and closing `)` without reading its values (into
+/// the vector; returns the `)`), where values cannot hold a comma outside
+/// a string.
+pub type FieldFinder = fn(&[u8], usize, usize, &mut Vec<usize>) -> Option<usize>;
+
+/// How a dialect writes the tuples of `INSERT ... VALUES (..), (..)`: what
+/// a worker needs to read and write them.
+#[derive(Debug)]
+pub struct TupleSyntax {
+    /// Reads one value.
+    pub value: ValueReader,
+    /// The block fast path over a row's fields, where the dialect has one.
+    pub fields: Option<FieldFinder>,
+    /// Comments and whitespace between rows.
+    pub lexical: &'static Lexical,
+    /// Writes a value as a string literal.
+    pub encode_string: fn(&[u8], &mut Vec<u8>),
+    /// How booleans are spelt (`[false, true]`), where the engine has a
+    /// boolean type: PostgreSQL's `false`/`true`; MySQL's are integers.
+    pub booleans: Option<[&'static [u8]; 2]>,
+}
 
 /// A line the client program (mysql, psql) executes itself, ending at the
 /// line's end rather than at a delimiter.
@@ -62,6 +92,30 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// MySQL has none (single-database dumps name no database);
     /// PostgreSQL's is `public`.
     fn default_schema(&self) -> Option<&'static str>;
+
+    /// How this dialect's INSERT tuples are read and written.
+    fn tuples(&self) -> &'static TupleSyntax;
+
+    /// Given a row's `(` in an INSERT, the offset just past its `)`, or
+    /// `None` if the input ends first (MySQL `(1,'a)b')`: the first `)`
+    /// outside a string; PostgreSQL `(1, '{}'::numeric(10,2))`: the
+    /// matching one).
+    fn row_end(&self, w: &[u8], open: usize) -> Option<usize>;
+
+    /// The splitter's block fast path over an INSERT's rows from `from`:
+    /// the statement's end, or a row end at or past `cut_from` (and the
+    /// separators' marks for the workers). `None` where the dialect has
+    /// none; the exact reader then walks row by row.
+    fn scan_rows(
+        &self,
+        w: &[u8],
+        from: usize,
+        cut_from: usize,
+        marks: Option<&mut Vec<u64>>,
+    ) -> Option<RowsScan> {
+        let _ = (w, from, cut_from, marks);
+        None
+    }
 
     /// The database a dump's header comments name, for dumps that name it
     /// nowhere else (a single-database mysqldump's `-- Host: localhost

@@ -1,8 +1,19 @@
 //! MySQL and MariaDB, as mysqldump and mariadb-dump (and the tools that
 //! imitate them) write dumps.
 
-use super::{ClientCommand, Dialect, StatementKind};
+use super::{ClientCommand, Dialect, StatementKind, TupleSyntax};
+use crate::format::mysql::{self as literals, RowsScan};
 use crate::sql::Lexical;
+
+/// `(1,'it\'s',0x4142,NULL)`: MySQL literals; values never hold a comma
+/// outside a string, so rows split on the block scan's commas.
+static TUPLES: TupleSyntax = TupleSyntax {
+    value: literals::value,
+    fields: Some(literals::row_fields),
+    lexical: &literals::LEXICAL,
+    encode_string: literals::encode_string,
+    booleans: None,
+};
 
 /// mysqldump / mariadb-dump output.
 #[derive(Debug, Clone, Copy)]
@@ -10,7 +21,25 @@ pub struct MySql;
 
 impl Dialect for MySql {
     fn lexical(&self) -> &'static Lexical {
-        &crate::format::mysql::LEXICAL
+        &literals::LEXICAL
+    }
+
+    fn tuples(&self) -> &'static TupleSyntax {
+        &TUPLES
+    }
+
+    fn row_end(&self, w: &[u8], open: usize) -> Option<usize> {
+        literals::row_end(w, open)
+    }
+
+    fn scan_rows(
+        &self,
+        w: &[u8],
+        from: usize,
+        cut_from: usize,
+        marks: Option<&mut Vec<u64>>,
+    ) -> Option<RowsScan> {
+        Some(literals::scan_rows(w, from, cut_from, marks))
     }
 
     /// Single-database dumps name no database.

@@ -1,8 +1,19 @@
 //! PostgreSQL, as pg_dump (plain format, and the SQL inside its archives)
 //! and psql scripts write it.
 
-use super::{ClientCommand, Dialect, StatementKind};
+use super::{ClientCommand, Dialect, StatementKind, TupleSyntax};
+use crate::format::postgres as literals;
 use crate::sql::Lexical;
+
+/// `(1, 'it''s', E'a\\b', '{}'::jsonb)`: values may carry casts with
+/// commas (`::numeric(10,2)`), so rows are read value by value.
+static TUPLES: TupleSyntax = TupleSyntax {
+    value: literals::value,
+    fields: None,
+    lexical: &literals::LEXICAL,
+    encode_string: literals::encode_string,
+    booleans: Some([b"false", b"true"]),
+};
 
 /// pg_dump plain-format output.
 #[derive(Debug, Clone, Copy)]
@@ -10,7 +21,15 @@ pub struct Postgres;
 
 impl Dialect for Postgres {
     fn lexical(&self) -> &'static Lexical {
-        &crate::format::postgres::LEXICAL
+        &literals::LEXICAL
+    }
+
+    fn tuples(&self) -> &'static TupleSyntax {
+        &TUPLES
+    }
+
+    fn row_end(&self, w: &[u8], open: usize) -> Option<usize> {
+        literals::row_end(w, open)
     }
 
     /// Unqualified names live in `public` unless a `SET search_path` says

@@ -799,8 +799,7 @@ fn run_one(
 ) -> Result<(Summary, Box<dyn Splitter>)> {
     let mut slot = Some(splitter);
     let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
-        slot.take()
-            .ok_or_else(|| Error::input(0, "internal: splitter lost"))
+        slot.take().ok_or_else(|| Error::internal("splitter lost"))
     };
     let (summary, _, s) = pipeline::run_keeping_splitter(input, &mut make, out, opts)?;
     Ok((summary, s))
@@ -840,7 +839,7 @@ fn in_parallel<T: Sync, R: Send>(
     });
     let mut results = results
         .into_inner()
-        .map_err(|_| Error::input(0, "internal: a table's rewrite panicked"))?;
+        .map_err(|_| Error::internal("a table's rewrite panicked"))?;
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
 }

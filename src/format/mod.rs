@@ -78,38 +78,24 @@ impl Engine {
     pub fn lexical(self) -> &'static Lexical {
         self.dialect().lexical()
     }
-
-    /// Given a row's `(` in an INSERT, the offset just past its `)`, or
-    /// `None` if the input ends first.
-    pub fn row_end(self, w: &[u8], open: usize) -> Option<usize> {
-        match self {
-            Engine::MySql => mysql::row_end(w, open),
-            Engine::Postgres => postgres::row_end(w, open),
-        }
-    }
-
-    /// How an INSERT's tuples are written.
-    pub fn tuple_format(self) -> RowFormat {
-        match self {
-            Engine::MySql => RowFormat::MySqlTuples,
-            Engine::Postgres => RowFormat::PgTuples,
-        }
-    }
 }
 
 /// How the rows of a data statement are written, and so how a worker reads
 /// and re-encodes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum RowFormat {
-    /// `(v1,v2),(v3,v4)` tuples of MySQL literals: `'..'` strings with
-    /// backslash escapes (`'it\'s'`), `0x..`, `_binary '..'`, `b'01'`.
-    MySqlTuples,
-    /// `(v1,v2)` tuples of PostgreSQL literals: standard `'..'` strings
-    /// (`'it''s'`), `E'..'` strings, casts (`'{}'::jsonb`).
-    PgTuples,
+    /// `(v1,v2),(v3,v4)` tuples of the dialect's literals.
+    Tuples(&'static crate::dialect::TupleSyntax),
     /// PostgreSQL COPY text format: tab-separated fields, `\N` for NULL,
     /// backslash escapes, one row per line.
     CopyText,
+}
+
+impl RowFormat {
+    /// Is this COPY text?
+    pub fn is_copy(self) -> bool {
+        matches!(self, RowFormat::CopyText)
+    }
 }
 
 /// A literal value as found in a row, with the byte ranges a decoder

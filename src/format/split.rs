@@ -25,7 +25,7 @@ use crate::dialect::{
     self, parse_insert_head, ClientCommand, Dialect, Head, InsertHead, StatementKind,
 };
 use crate::error::{Error, Result};
-use crate::format::mysql::{self, RowsScan};
+use crate::format::mysql::RowsScan;
 use crate::format::{
     DataStatement, Engine, Piece, RowFormat, RowLayout, RowsPiece, Split, Splitter,
 };
@@ -229,7 +229,7 @@ impl DumpSplitter {
                 } => {
                     let name = self.resolve(&name);
                     let rows_at = k + rows_at;
-                    let format = self.engine.tuple_format();
+                    let format = RowFormat::Tuples(d.tuples());
                     let stmt = self.data_statement(&name, columns, &w[k..rows_at], format, at)?;
                     return Ok(Stmt::Data {
                         head_at: k,
@@ -735,7 +735,7 @@ impl DumpSplitter {
             plan,
             layouts,
             format,
-            keep_when_empty: format == RowFormat::CopyText,
+            keep_when_empty: format.is_copy(),
         })))
     }
 
@@ -845,12 +845,17 @@ impl DumpSplitter {
         let truncated = "INSERT not terminated at end of input (truncated dump?)";
         let mut p = pos;
         let mut first = open.first;
-        if self.engine == Engine::MySql && self.delimiter == b";" {
-            // The fast path; what it cannot decide, the loop below reads
-            // exactly from the last row end it vouched for. Rows of ruled
-            // tables take the scan's marks along.
-            let mut marks = open.stmt.as_ref().map(|_| Vec::new());
-            match mysql::scan_rows(w, pos, budget_end, marks.as_mut()) {
+        // The dialect's fast path, where it has one (under the plain `;`
+        // delimiter); what it cannot decide, the loop below reads exactly
+        // from the last row end it vouched for. Rows of ruled tables take
+        // the scan's marks along.
+        let mut marks = open.stmt.as_ref().map(|_| Vec::new());
+        let fast = match self.delimiter == b";" {
+            true => self.dialect().scan_rows(w, pos, budget_end, marks.as_mut()),
+            false => None,
+        };
+        if let Some(scan) = fast {
+            match scan {
                 RowsScan::End {
                     semicolon,
                     rows_end,
@@ -918,7 +923,7 @@ impl DumpSplitter {
             if w[row_at] != b'(' {
                 return Err(err(row_at, "expected `(` to start a row"));
             }
-            match self.engine.row_end(w, row_at) {
+            match self.dialect().row_end(w, row_at) {
                 Some(end) => {
                     p = end;
                     first = false;

@@ -7,13 +7,14 @@
 //! frames and gzip members are valid streams for the standard tools, and
 //! each frame can be decompressed on its own.
 
-use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver};
+
+use crate::pipeline::ordered::{ordered, Submitter, Workers};
 
 /// Compression formats recognised by their magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,60 +196,46 @@ pub fn decompress_zstd_frames(
                 format!("corrupt zstd data near compressed byte {at}"),
             )
         };
-        let (job_tx, job_rx) = bounded::<(u64, usize, usize, usize)>(threads * 2);
-        let (done_tx, done_rx) = bounded::<(u64, io::Result<Vec<u8>>)>(threads * 2);
-        let stream_rest = std::thread::scope(|scope| {
-            for _ in 0..threads {
-                let job_rx = job_rx.clone();
-                let done_tx = done_tx.clone();
-                scope.spawn(move || {
-                    for (seq, start, end, size) in job_rx {
-                        let r = zstd::bulk::decompress(&b[start..end], size)
-                            .map_err(|_| corrupt(start));
-                        if done_tx.send((seq, r)).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-            drop(job_rx);
-            drop(done_tx);
-            // The orderer: frames back in sequence to the reader.
-            let tx2 = tx.clone();
-            scope.spawn(move || {
-                let mut pending = BTreeMap::new();
-                let mut next = 0u64;
-                for (seq, r) in done_rx {
-                    pending.insert(seq, r);
-                    while let Some(r) = pending.remove(&next) {
-                        let failed = r.is_err();
-                        if tx2.send(r).is_err() || failed {
-                            return;
-                        }
-                        next += 1;
-                    }
+        let frames_data = data.clone();
+        let (mut frames, decoded, workers) = ordered(
+            threads,
+            threads * 2,
+            || (),
+            move |_, (start, end, size): (usize, usize, usize)| {
+                let b: &[u8] = (*frames_data).as_ref();
+                zstd::bulk::decompress(&b[start..end], size).map_err(|_| start)
+            },
+        );
+        // The orderer: frames back in sequence to the reader; the first
+        // corrupt frame in input order ends the stream.
+        let tx2 = tx.clone();
+        let orderer = std::thread::spawn(move || {
+            for r in decoded {
+                let failed = r.is_err();
+                if tx2.send(r.map_err(corrupt)).is_err() || failed {
+                    return;
                 }
-            });
-            let mut pos = 0;
-            let mut seq = 0u64;
-            while pos < b.len() {
-                let rest = &b[pos..];
-                let (Ok(n), Ok(Some(size))) = (
-                    find_frame_compressed_size(rest),
-                    get_frame_content_size(rest),
-                ) else {
-                    break; // streamed below, after the frames before it
-                };
-                if size > MAX_FRAME || job_tx.send((seq, pos, pos + n, size as usize)).is_err() {
-                    break;
-                }
-                compressed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-                pos += n;
-                seq += 1;
             }
-            drop(job_tx);
-            pos
         });
+        let mut pos = 0;
+        while pos < b.len() {
+            let rest = &b[pos..];
+            let (Ok(n), Ok(Some(size))) = (
+                find_frame_compressed_size(rest),
+                get_frame_content_size(rest),
+            ) else {
+                break; // streamed below, after the frames before it
+            };
+            if size > MAX_FRAME || frames.submit((pos, pos + n, size as usize)).is_err() {
+                break;
+            }
+            compressed.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            pos += n;
+        }
+        drop(frames);
+        let _ = orderer.join();
+        workers.join();
+        let stream_rest = pos;
         // What is left (a frame without a recorded size, a huge one, or
         // corrupt data) is streamed on this thread, after every frame
         // before it has gone out.
@@ -334,9 +321,8 @@ impl Codec {
 pub struct ParallelCompressor<W: Write + Send + 'static> {
     block: Vec<u8>,
     block_size: usize,
-    seq: u64,
-    tx: Option<Sender<(u64, Vec<u8>)>>,
-    workers: Vec<JoinHandle<()>>,
+    blocks: Option<Submitter<Vec<u8>>>,
+    workers: Option<Workers>,
     writer: Option<JoinHandle<io::Result<(W, u64)>>>,
 }
 
@@ -345,34 +331,19 @@ impl<W: Write + Send + 'static> ParallelCompressor<W> {
     /// `block_size` bytes.
     pub fn new(out: W, codec: Codec, threads: usize, block_size: usize) -> Self {
         let threads = threads.max(1);
-        let (tx, rx) = bounded::<(u64, Vec<u8>)>(threads * 2);
-        let (done_tx, done_rx) = bounded::<(u64, io::Result<Vec<u8>>)>(threads * 2);
-        let workers = (0..threads)
-            .map(|_| {
-                let rx = rx.clone();
-                let done_tx = done_tx.clone();
-                std::thread::spawn(move || {
-                    for (seq, block) in rx {
-                        if done_tx.send((seq, codec.compress(&block))).is_err() {
-                            return;
-                        }
-                    }
-                })
-            })
-            .collect();
-        drop(done_tx);
+        let (blocks, frames, workers) = ordered(
+            threads,
+            threads * 2,
+            || (),
+            move |_, block: Vec<u8>| codec.compress(&block),
+        );
         let writer = std::thread::spawn(move || {
             let mut out = out;
-            let mut pending = BTreeMap::new();
-            let mut next = 0u64;
             let mut written = 0u64;
-            for (seq, frame) in done_rx {
-                pending.insert(seq, frame?);
-                while let Some(f) = pending.remove(&next) {
-                    out.write_all(&f)?;
-                    written += f.len() as u64;
-                    next += 1;
-                }
+            for frame in frames {
+                let f = frame?;
+                out.write_all(&f)?;
+                written += f.len() as u64;
             }
             out.flush()?;
             Ok((out, written))
@@ -380,41 +351,41 @@ impl<W: Write + Send + 'static> ParallelCompressor<W> {
         ParallelCompressor {
             block: Vec::with_capacity(block_size),
             block_size,
-            seq: 0,
-            tx: Some(tx),
-            workers,
+            blocks: Some(blocks),
+            workers: Some(workers),
             writer: Some(writer),
         }
     }
 
     fn send_block(&mut self) -> io::Result<()> {
         let block = std::mem::replace(&mut self.block, Vec::with_capacity(self.block_size));
-        let tx = self
-            .tx
-            .as_ref()
+        let blocks = self
+            .blocks
+            .as_mut()
             .ok_or_else(|| io::Error::other("compressor finished"))?;
-        if tx.send((self.seq, block)).is_err() {
+        if blocks.submit(block).is_err() {
             // The writer stopped: its error says why.
             return Err(self
                 .stop()
                 .err()
                 .unwrap_or_else(|| io::Error::other("compressed output stopped")));
         }
-        self.seq += 1;
         Ok(())
     }
 
     fn stop(&mut self) -> io::Result<(W, u64)> {
-        self.tx = None;
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-        match self.writer.take() {
+        self.blocks = None;
+        let workers_ok = self.workers.take().is_none_or(Workers::join);
+        let written = match self.writer.take() {
             Some(h) => h
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("compressor thread panicked"))),
             None => Err(io::Error::other("compressor already finished")),
+        };
+        if !workers_ok {
+            return Err(io::Error::other("a compressor thread panicked"));
         }
+        written
     }
 
     /// Compresses what is left, waits for every frame to be written, and
@@ -453,9 +424,9 @@ impl<W: Write + Send + 'static> Write for ParallelCompressor<W> {
 
 impl<W: Write + Send + 'static> Drop for ParallelCompressor<W> {
     fn drop(&mut self) {
-        self.tx = None;
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        self.blocks = None;
+        if let Some(w) = self.workers.take() {
+            w.join();
         }
         if let Some(h) = self.writer.take() {
             let _ = h.join();

@@ -84,17 +84,23 @@ impl Source {
     }
 }
 
+impl Source {
+    /// A dump read from `reader` (gzip or zstd recognised by magic bytes).
+    pub fn from_reader(mut reader: Box<dyn Read + Send>, name: String) -> Result<Source> {
+        let mut head = Vec::with_capacity(4);
+        fill(&mut reader, &mut head, 4).map_err(|e| Error::io(format!("reading {name}"), e))?;
+        let kind = Compression::sniff(&head);
+        let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(reader));
+        Ok(Source::stream(raw, name, kind, None))
+    }
+}
+
 impl Input {
     /// Opens `-` (standard input) or a path. Compressed input (gzip,
     /// zstd, by magic bytes) is decompressed on its own thread.
     pub fn open(path: &str) -> Result<Source> {
         if path == "-" {
-            let mut stdin = std::io::stdin();
-            let mut head = Vec::with_capacity(4);
-            fill(&mut stdin, &mut head, 4).map_err(|e| Error::io("reading <stdin>", e))?;
-            let kind = Compression::sniff(&head);
-            let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(stdin));
-            return Ok(Source::stream(raw, "<stdin>".into(), kind, None));
+            return Source::from_reader(Box::new(std::io::stdin()), "<stdin>".into());
         }
         let p = Path::new(path);
         let name = display_path(p);
@@ -104,11 +110,7 @@ impl Input {
             .map_err(|e| Error::io(format!("reading {name}"), e))?;
         if !meta.is_file() {
             // A pipe, a FIFO or a device: read it as a stream.
-            let mut head = Vec::with_capacity(4);
-            fill(&mut file, &mut head, 4).map_err(|e| Error::io(format!("reading {name}"), e))?;
-            let kind = Compression::sniff(&head);
-            let raw: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(head).chain(file));
-            return Ok(Source::stream(raw, name, kind, None));
+            return Source::from_reader(Box::new(file), name);
         }
         let size = meta.len();
         let mut head = Vec::with_capacity(4);

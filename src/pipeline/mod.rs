@@ -8,7 +8,8 @@
 //! flat whatever the input size. Workers never panic on input; errors
 //! travel through the channels and the earliest one in input order wins.
 
-use std::collections::BTreeMap;
+pub mod ordered;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -282,7 +283,7 @@ pub fn feed(
                     let tables = s.finish().map_err(|e| e.in_file(name.clone()))?;
                     let tables = tables.len();
                     let Some(splitter) = splitter else {
-                        return Err(Error::input(0, "internal: no splitter"));
+                        return Err(Error::internal("no splitter"));
                     };
                     return Ok(Fed {
                         bytes_in: base + data.len() as u64,
@@ -392,62 +393,46 @@ fn run_parallel<W: Write + Send>(
 ) -> Result<(Summary, W, Box<dyn Splitter>)> {
     let threads = opts.threads;
     let in_flight = threads * 4;
+    // Written output buffers, back to the workers.
+    let (spare_tx, spare_rx) = bounded::<Vec<u8>>(in_flight);
+    // A buffer grown for one huge statement is not kept.
+    let spare_limit = opts.chunk_size.saturating_mul(4);
+    let (mut submitter, collector, workers) = ordered::ordered(
+        threads,
+        threads * 2,
+        Scratch::default,
+        move |scratch: &mut Scratch, chunk: Chunk| {
+            if let Ok(buf) = spare_rx.try_recv() {
+                scratch.spare = buf;
+            }
+            rewrite_chunk(chunk, scratch)
+        },
+    );
+    // A fixed number of chunk slots circulate between the splitter and
+    // the writer, so memory stays flat.
+    let (slot_tx, slot_rx) = bounded::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = slot_tx.send(());
+    }
     std::thread::scope(|scope| {
-        let (job_tx, job_rx) = bounded::<Chunk>(threads * 2);
-        let (done_tx, done_rx) = bounded::<Result<ChunkOut>>(threads * 2);
-        let (slot_tx, slot_rx) = bounded::<()>(in_flight);
-        // Written output buffers, back to the workers.
-        let (spare_tx, spare_rx) = bounded::<Vec<u8>>(in_flight);
-        // A buffer grown for one huge statement is not kept.
-        let spare_limit = opts.chunk_size.saturating_mul(4);
-        for _ in 0..in_flight {
-            let _ = slot_tx.send(());
-        }
-        for _ in 0..threads {
-            let job_rx = job_rx.clone();
-            let done_tx = done_tx.clone();
-            let spare_rx = spare_rx.clone();
-            scope.spawn(move || {
-                let mut scratch = Scratch::default();
-                for chunk in job_rx {
-                    if let Ok(buf) = spare_rx.try_recv() {
-                        scratch.spare = buf;
-                    }
-                    let r = rewrite_chunk(chunk, &mut scratch);
-                    let failed = r.is_err();
-                    if done_tx.send(r).is_err() || failed {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(job_rx);
-        drop(done_tx);
         let progress = opts.progress.clone();
         let writer = scope.spawn(move || -> Result<(Summary, W)> {
             let mut writer = DumpWriter::new(out, progress);
             let mut summary = Summary::default();
-            let mut pending: BTreeMap<u64, ChunkOut> = BTreeMap::new();
-            let mut next = 0u64;
-            for r in done_rx {
+            // In input order: the first error met is the earliest.
+            let mut collector = collector;
+            for r in collector.by_ref() {
                 let c = r?;
-                pending.insert(c.seq, c);
-                while let Some(c) = pending.remove(&next) {
-                    writer.write(&c)?;
-                    summary.merge(c.counts);
-                    if c.buf.capacity() <= spare_limit {
-                        let _ = spare_tx.try_send(c.buf);
-                    }
-                    next += 1;
-                    // Give the slot back to the splitter.
-                    let _ = slot_tx.send(());
+                writer.write(&c)?;
+                summary.merge(c.counts);
+                if c.buf.capacity() <= spare_limit {
+                    let _ = spare_tx.try_send(c.buf);
                 }
+                // Give the slot back to the splitter.
+                let _ = slot_tx.send(());
             }
-            if !pending.is_empty() {
-                return Err(Error::input(
-                    0,
-                    "internal: chunks missing from the output order",
-                ));
+            if !collector.is_complete() {
+                return Err(Error::internal("chunks missing from the output order"));
             }
             let (w, bytes_out) = writer.finish()?;
             summary.bytes_out = bytes_out;
@@ -459,12 +444,15 @@ fn run_parallel<W: Write + Send>(
             if slot_rx.recv().is_err() {
                 return Ok(false);
             }
-            Ok(job_tx.send(chunk).is_ok())
+            Ok(submitter.submit(chunk).is_ok())
         });
-        drop(job_tx);
+        drop(submitter);
         let written = writer
             .join()
-            .unwrap_or_else(|_| Err(Error::input(0, "internal: the writer thread panicked")));
+            .unwrap_or_else(|_| Err(Error::internal("the writer thread panicked")));
+        if !workers.join() {
+            return Err(Error::internal("a worker thread panicked"));
+        }
         match (fed, written) {
             (_, Err(e)) => Err(e),
             (Err(e), Ok(_)) => Err(e),
