@@ -5,6 +5,7 @@ mod common;
 
 use std::process::Command;
 
+use common::leak::{Dialect, Oracle};
 use common::*;
 
 fn generate(args: &[&str], out: &std::path::Path) {
@@ -35,6 +36,12 @@ fn generated_mysql_dumps_load_before_and_after_the_rewrite() {
             "-o",
             anon.to_str().unwrap(),
         ]);
+        Oracle::from_dump(
+            &root().join("benches/rules-mysql.toml"),
+            &std::fs::read(&dump).unwrap(),
+            Dialect::MySql,
+        )
+        .assert_clean(&std::fs::read(&anon).unwrap(), layout);
         for (tag, file) in [("gen", &dump), ("anon", &anon)] {
             let db = format!("dm_gen_{layout}_{tag}_{}", std::process::id());
             mariadb(
@@ -65,6 +72,12 @@ fn generated_postgres_dumps_load_before_and_after_the_rewrite() {
         "-o",
         anon.to_str().unwrap(),
     ]);
+    Oracle::from_dump(
+        &root().join("benches/rules-postgres.toml"),
+        &std::fs::read(&dump).unwrap(),
+        Dialect::Postgres,
+    )
+    .assert_clean(&std::fs::read(&anon).unwrap(), "postgres");
     for (tag, file) in [("gen", &dump), ("anon", &anon)] {
         let db = PgDb::fresh(&format!("gen_{tag}"));
         psql_load(&db.0, file);
