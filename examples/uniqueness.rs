@@ -22,8 +22,8 @@ fn main() {
     let prf = Arc::new(Prf::new(b"uniqueness-proof-secret-0123456789"));
     let mut failed = false;
     for (name, spec) in [("mask", "mask"), ("email", "email")] {
-        let mut s = TransformSpec::named(spec);
-        s.unique = true;
+        let s = TransformSpec::parse(&format!("{{ transform = \"{spec}\", unique = true }}"))
+            .expect("rule");
         let t = build_transform(&s, None, Some(&prf)).expect("transformer");
         let started = Instant::now();
         // The output bytes themselves are kept: fingerprints could hide or

@@ -62,6 +62,9 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     if let Some(r) = rules.as_mut() {
         r.set_strict(cfg.strict);
         r.set_quiet(cfg.quiet);
+        // Binding reports warnings as values; the command line prints each
+        // as it arises.
+        r.on_warning(|w| eprintln!("dumpmask: warning: {w}"));
     }
     // Strict coverage fails before anything is written, listing every
     // uncovered column of every table: a file can be read twice, so its

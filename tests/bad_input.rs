@@ -318,6 +318,60 @@ fn postgres_dump_read_as_mysql_is_refused() {
     assert!(out.stdout.is_empty());
 }
 
+/// Binding hands warnings back as values; the command line prints each
+/// once, as it arises, and `--quiet` prints none.
+#[test]
+fn warnings_print_once_and_quiet_silences_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.toml");
+    std::fs::write(
+        &r,
+        "[secret]\nenv = \"DUMPMASK_TEST_SHORT\"\n[tables.customers.columns]\nemail = \"hash\"\npersonal_number = \"hash\"\n",
+    )
+    .unwrap();
+    let dest = dir.path().join("anon.sql");
+    for (quiet, threads) in [(false, "1"), (false, "2"), (true, "2")] {
+        let mut c = dumpmask();
+        c.env("DUMPMASK_TEST_SHORT", "short").args([
+            "run",
+            "--rules",
+            r.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-o",
+            dest.to_str().unwrap(),
+        ]);
+        if quiet {
+            c.arg("--quiet");
+        }
+        let out = c
+            .arg(fixture("mysql/default.sql").to_str().unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let warnings: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("dumpmask: warning: "))
+            .collect();
+        if quiet {
+            assert!(warnings.is_empty(), "{stderr}");
+            continue;
+        }
+        assert_eq!(warnings.len(), 3, "{stderr}");
+        assert_eq!(
+            warnings[0],
+            "dumpmask: warning: the secret from environment variable DUMPMASK_TEST_SHORT is 5 bytes; use at least 16 random bytes"
+        );
+        for (w, col) in warnings[1..].iter().zip(["email", "personal_number"]) {
+            assert!(
+                w.contains(&format!("customers.{col} is UNIQUE or a primary key, and `hash` does not promise distinct outputs")),
+                "{stderr}"
+            );
+        }
+    }
+}
+
 /// Two bad rows far apart, many small chunks, two workers: the error
 /// reported is always the first in the input, whichever worker fails
 /// first in time.
