@@ -23,6 +23,9 @@ fn main() -> ExitCode {
     match result {
         Ok(mut done) => {
             let _ = done.out.flush();
+            for w in &done.warnings {
+                eprintln!("warning: {w}");
+            }
             let (seen, rewritten, dropped) = done.summary.row_totals();
             eprintln!("rows: {seen} seen, {rewritten} rewritten, {dropped} dropped");
             ExitCode::SUCCESS

@@ -124,6 +124,9 @@ pub struct Rewritten<W> {
     pub summary: Summary,
     /// The writer, flushed.
     pub out: W,
+    /// Warnings about the rules (a rule on a UNIQUE column that does not
+    /// promise distinct outputs, a short secret), each once.
+    pub warnings: Vec<crate::rules::Warning>,
 }
 
 /// Rewrites dumps under one set of rules. Each call starts from the rules
@@ -205,10 +208,15 @@ impl Rewriter {
                 .ok_or_else(|| Error::internal("the rules were taken twice"))?;
             Ok(engine.splitter(rules, opts.chunk_size, opts.max_statement))
         };
-        let (mut summary, (out, written)) = rewrite_to(input, &mut make, out, self.codec, opts)?;
+        let (mut summary, (out, written), mut splitter) =
+            rewrite_to(input, &mut make, out, self.codec, opts)?;
         summary.bytes_written = written;
         summary.compression = self.codec.kind;
-        Ok(Rewritten { summary, out })
+        Ok(Rewritten {
+            summary,
+            out,
+            warnings: splitter.warnings(),
+        })
     }
 }
 
@@ -232,31 +240,37 @@ pub(crate) fn choose_engine(forced: Option<Engine>, head: &[u8], name: &str) -> 
     }
 }
 
+/// What [`rewrite_to`] gives back: the summary, the sink with the bytes
+/// written to it, and the splitter with what it learned.
+type Piped<W> = (Summary, (W, u64), Box<dyn Splitter>);
+
 /// Runs the pipeline into `out`, compressed with `codec` in parallel when
-/// it compresses. Returns the summary, the sink and the bytes written.
+/// it compresses.
 fn rewrite_to<W: Write + Send + 'static>(
     input: Input,
     make: &mut pipeline::MakeSplitter,
     out: W,
     codec: Codec,
     opts: &Options,
-) -> Result<(Summary, (W, u64))> {
+) -> Result<Piped<W>> {
     if codec.kind == Compression::None {
         let counted = CountingWriter {
             inner: out,
             count: 0,
         };
-        let (summary, mut w) = pipeline::run(input, make, counted, opts)?;
+        let (summary, mut w, splitter) =
+            pipeline::run_keeping_splitter(input, make, counted, opts)?;
         w.flush().map_err(|e| Error::io("writing output", e))?;
         let n = w.count;
-        return Ok((summary, (w.inner, n)));
+        return Ok((summary, (w.inner, n), splitter));
     }
     let compressor = ParallelCompressor::new(out, codec, opts.threads, 4 << 20);
-    let (summary, compressor) = pipeline::run(input, make, compressor, opts)?;
+    let (summary, compressor, splitter) =
+        pipeline::run_keeping_splitter(input, make, compressor, opts)?;
     let (w, n) = compressor
         .finish()
         .map_err(|e| Error::io("writing compressed output", e))?;
-    Ok((summary, (w, n)))
+    Ok((summary, (w, n), splitter))
 }
 
 /// Counts bytes written through it.
@@ -312,6 +326,7 @@ mod tests {
             assert_eq!(b.out, want);
             assert_eq!(c.out, want);
             assert_eq!(a.summary.row_totals().1, 2);
+            assert!(a.warnings.is_empty());
         }
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -325,6 +340,25 @@ mod tests {
             .rewrite_bytes(DUMP, Vec::new())
             .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Input);
+    }
+
+    #[test]
+    fn warnings_come_back_as_values() {
+        let rules = Rules::parse(
+            "[secret]\nrandom = true\n[tables.t.columns]\na = \"hash\"\n",
+            "rules.toml",
+            None,
+        )
+        .unwrap();
+        let dump: &[u8] = b"-- MariaDB dump\nCREATE TABLE `t` (`a` varchar(20) NOT NULL, UNIQUE KEY `u` (`a`));\nINSERT INTO `t` VALUES ('secret1');\n";
+        let done = RewriterBuilder::new()
+            .threads(1)
+            .build(rules)
+            .rewrite_bytes(dump, Vec::new())
+            .unwrap();
+        assert_eq!(done.warnings.len(), 1, "{:?}", done.warnings);
+        assert!(done.warnings[0].to_string().contains("UNIQUE"));
+        assert!(!done.warnings[0].to_string().contains("secret1"));
     }
 
     fn tempfile_dir() -> std::path::PathBuf {

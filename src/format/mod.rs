@@ -379,4 +379,8 @@ pub trait Splitter: Send + Sync {
 
     /// Can rows of `name` (as written) carry values a rule changes?
     fn is_ruled(&self, name: &QualifiedName) -> bool;
+
+    /// Warnings about the rules met so far (unless the rules hand them to
+    /// a sink of their own).
+    fn warnings(&mut self) -> Vec<crate::rules::Warning>;
 }

@@ -870,6 +870,10 @@ impl Splitter for DumpSplitter {
         self.catalog.is_ruled(name)
     }
 
+    fn warnings(&mut self) -> Vec<crate::rules::Warning> {
+        self.catalog.warnings()
+    }
+
     fn boxed_clone(&self) -> Box<dyn Splitter> {
         Box::new(self.clone())
     }

@@ -112,6 +112,11 @@ impl Catalog {
         self.rules.take_problems()
     }
 
+    /// Warnings about the rules, kept so far.
+    pub fn warnings(&mut self) -> Vec<crate::rules::Warning> {
+        self.rules.take_warnings()
+    }
+
     /// The tables declared so far, by name.
     pub fn tables(&self) -> Vec<Table> {
         let mut t: Vec<Table> = self.tables.values().map(|(t, _)| t.clone()).collect();
