@@ -310,7 +310,11 @@ fn header(d: Dialect, other_table: bool) -> String {
 
 /// Builds case `i`.
 fn case(i: usize) -> Case {
-    let dialect = if i % 2 == 0 { Dialect::My } else { Dialect::Pg };
+    let dialect = if i.is_multiple_of(2) {
+        Dialect::My
+    } else {
+        Dialect::Pg
+    };
     let j = i / 2;
     let mut g = Gen {
         rng: Rng::new(i as u64),
