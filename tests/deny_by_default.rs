@@ -147,6 +147,11 @@ shapes! {
     my_backslash_g_ends_a_statement: MY_HEAD, format!("{MY_TABLE}CREATE TABLE other (a int, b int);\nUPDATE other SET a = 1\\G UPDATE customers SET email = 'pii0125@x.io';\n") => Refused;
     pg_psql_separator: PG_HEAD, format!("{PG_TABLE}\\set x 1 \\\\ INSERT INTO customers (email) VALUES ($$pii0126@x.io$$);\n") => Refused;
     pg_rename_into_ruled: PG_HEAD, "CREATE TABLE public.customers (id integer, email text);\nDROP TABLE public.customers;\nCREATE TABLE public.x (id integer, email text);\nINSERT INTO public.x VALUES (1, 'pii0127@x.io');\nALTER TABLE public.x RENAME TO customers;\n" => Refused;
+    pg_alter_add_and_inherit: PG_HEAD, "CREATE TABLE public.customers (id integer, email text);\nCREATE TABLE public.kid (id integer, email text);\nALTER TABLE public.kid ADD COLUMN z integer, INHERIT public.customers;\nCOPY public.kid (id, email, z) FROM stdin;\n1\tpii0128@x.io\t1\n\\.\n" => Rewritten;
+    my_use_line_without_semicolon: MY_HEAD, "USE shop;\nCREATE TABLE customers (id int, email varchar(50));\nuse shop\nINSERT INTO customers VALUES (1,'pii0129@x.io');\n" => Rewritten;
+    my_comment_in_ruled_header: MY_HEAD, format!("{MY_TABLE}INSERT INTO customers /* pii0130@x.io */ VALUES (1,'x');\n") => Refused;
+    pg_statistics_of_an_expression_index: PG_HEAD, format!("{PG_TABLE}CREATE INDEX cust_lower ON public.customers (lower(email));\nSELECT * FROM pg_catalog.pg_restore_attribute_stats('schemaname', 'public', 'relname', 'cust_lower', 'attnum', '1'::smallint, 'most_common_vals', '{{pii0131@x.io}}'::text);\n") => Rewritten;
+    pg_statistics_with_a_subquery: PG_HEAD, format!("{PG_TABLE}CREATE TABLE public.other (a text);\nSELECT * FROM pg_catalog.pg_restore_relation_stats('relname', 'other', 'reltuples', (SELECT count(*) FROM public.customers WHERE email = 'pii0132@x.io')::real);\n") => Refused;
     pg_ctas_values: PG_HEAD, "CREATE TABLE public.customers AS VALUES (1, 'pii0123@x.io');\n" => Refused;
 }
 
@@ -264,4 +269,32 @@ fn write_rules(text: &str) -> String {
     ));
     std::fs::write(&path, text).unwrap();
     path.to_string_lossy().into_owned()
+}
+
+/// Every spelling of the search path PostgreSQL accepts decides where an
+/// unqualified COPY writes; the rule on `crm.customers` follows it.
+#[test]
+fn search_path_spellings_are_followed() {
+    for set in [
+        "SET search_path TO crm;",
+        "SET search_path = crm;",
+        "SET SESSION search_path = crm;",
+        "SET LOCAL search_path = crm;",
+        "SET search_path = 'crm';",
+        "SET search_path = \"$user\", crm;",
+        "SET search_path = pg_catalog, crm;",
+        "SELECT pg_catalog.set_config('search_path', 'crm', false);",
+    ] {
+        let dump = format!(
+            "{PG_HEAD}CREATE TABLE public.customers (id integer, email text);\n\
+             CREATE SCHEMA crm;\nCREATE TABLE crm.customers (id integer, email text);\n\
+             {set}\nCOPY customers (id, email) FROM stdin;\n1\tpii0501@x.io\n\\.\n"
+        );
+        let o = run(
+            &dump,
+            "[tables.\"crm.customers\".columns]\nemail = \"hash\"\n",
+        );
+        assert!(o.ok, "{set}: {}", o.stderr);
+        assert!(leak(&o.out).is_none(), "{set}: leaked");
+    }
 }

@@ -905,9 +905,11 @@ fn keep(fixture: &str, seed: u64, input: &[u8], output: &[u8]) {
     let _ = std::fs::write(dir.join(format!("{base}.out.sql")), output);
 }
 
-/// `DUMPMASK_FUZZ_STRICT=1`: count known leaks as failures too.
+/// Count the once-known leak (a partition attached without its CREATE
+/// TABLE, fixed since) as a failure like any other; `DUMPMASK_FUZZ_STRICT=0`
+/// sets such cases apart again, to compare with an older build.
 fn strict() -> bool {
-    std::env::var("DUMPMASK_FUZZ_STRICT").is_ok_and(|v| v == "1")
+    std::env::var("DUMPMASK_FUZZ_STRICT").map_or(true, |v| v != "0")
 }
 
 fn settings(default_cases: usize) -> (u64, usize) {
@@ -956,7 +958,6 @@ fn mutated_postgres_fixture_never_leaks_or_panics() {
 /// ruled table but never declares is not bound to the rule: its COPY rows
 /// are copied verbatim and the run succeeds.
 #[test]
-#[ignore = "leak: COPY rows of a partition attached to a ruled table without its own CREATE TABLE are copied verbatim"]
 fn a_partition_attached_without_its_create_table_is_not_copied() {
     std::env::set_var("DUMPMASK_SECRET", common::SECRET);
     let dump = b"--\n-- PostgreSQL database dump\n--\n\

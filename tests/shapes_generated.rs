@@ -1117,7 +1117,6 @@ fn a_qualified_name_without_use_is_refused_with_its_position() {
 /// data reaches the output. Left for a decision: drop or refuse comments
 /// that sit between a ruled table's rows?
 #[test]
-#[ignore = "leak (comment, not a row): a comment between a ruled table's rows is copied verbatim"]
 fn a_comment_between_ruled_rows_is_not_copied() {
     set_secret();
     let dump = "-- MariaDB dump 10.19\n\

@@ -54,6 +54,8 @@ pub enum ClientCommand {
     Plain,
     /// MySQL `DELIMITER ;;`: statements end at the new delimiter.
     Delimiter(Vec<u8>),
+    /// MySQL's `use db` line: unqualified names now resolve in `db`.
+    Use(String),
     /// psql `\copy t FROM stdin`: rows follow on the next lines, up to a
     /// `\.` line, as for `COPY ... FROM stdin;`.
     CopyFromStdin,
@@ -189,15 +191,8 @@ fn classify_common(
     if w.eq_ignore_ascii_case("select") && is_statistics(toks) {
         return StatementKind::Statistics;
     }
-    // `SELECT * FROM pg_restore_relation_stats('relname', 't', 'relpages',
-    // '13'::integer, 'reltuples', '2000'::real, ...)`: sizes and counts.
-    if w.eq_ignore_ascii_case("select")
-        && toks
-            .iter()
-            .take(8)
-            .any(|t| t.token.is_word("pg_restore_relation_stats"))
-    {
-        return StatementKind::NoRows;
+    if w.eq_ignore_ascii_case("select") && is_relation_statistics(toks) {
+        return StatementKind::Statistics;
     }
     if !no_rows.iter().any(|k| w.eq_ignore_ascii_case(k)) {
         return StatementKind::Other;
@@ -276,6 +271,15 @@ fn is_statistics(toks: &[Spanned]) -> bool {
     toks.iter()
         .take(8)
         .any(|t| t.token.is_word("pg_restore_attribute_stats"))
+}
+
+/// `SELECT * FROM pg_restore_relation_stats('relname', 't', 'relpages',
+/// '13'::integer, 'reltuples', '2000'::real, ...)`: a relation's size and
+/// row count, no values.
+pub fn is_relation_statistics(toks: &[Spanned]) -> bool {
+    toks.iter()
+        .take(8)
+        .any(|t| t.token.is_word("pg_restore_relation_stats"))
 }
 
 /// The table a statistics statement describes: its `'schemaname', 's',
@@ -610,11 +614,15 @@ fn is_str(t: &Token, any: &[&[u8]]) -> bool {
     matches!(t, Token::Str(s) if any.contains(&s.as_slice()))
 }
 
-/// Every name a statement mentions: qualified identifiers in its code, and
-/// the words inside its strings (a `DO $$ ... $$` body, a function's
-/// argument), each as a bare name. The mention check of
+/// Every name a statement mentions: qualified identifiers in its code,
+/// and with `strings`, the words inside its strings (a `DO $$ ... $$` body,
+/// a function's argument), each as a bare name. The mention check of
 /// [`StatementKind::Other`] statements asks whether any is ruled.
-pub fn mentioned_names(toks: &[Spanned], mut each: impl FnMut(&QualifiedName) -> bool) -> bool {
+pub fn mentioned_names(
+    toks: &[Spanned],
+    strings: bool,
+    mut each: impl FnMut(&QualifiedName) -> bool,
+) -> bool {
     let mut i = 0;
     while i < toks.len() {
         match &toks[i].token {
@@ -639,7 +647,7 @@ pub fn mentioned_names(toks: &[Spanned], mut each: impl FnMut(&QualifiedName) ->
                     i += 1;
                 }
             }
-            Token::Str(s) => {
+            Token::Str(s) if strings => {
                 for word in s.split(|b| !crate::sql::is_word_byte(*b)) {
                     if word.is_empty() {
                         continue;
@@ -706,7 +714,7 @@ mod tests {
         pg_with_insert: POSTGRES, "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x;" => Other;
         pg_do: POSTGRES, "DO $$ BEGIN INSERT INTO t VALUES ('x'); END $$;" => Other;
         pg_stats: POSTGRES, "SELECT * FROM pg_catalog.pg_restore_attribute_stats('relname', 't');" => Statistics;
-        pg_relation_stats: POSTGRES, "SELECT * FROM pg_catalog.pg_restore_relation_stats('relname', 'customers', 'reltuples', '2'::real);" => NoRows;
+        pg_relation_stats: POSTGRES, "SELECT * FROM pg_catalog.pg_restore_relation_stats('relname', 'customers', 'reltuples', '2'::real);" => Statistics;
         pg_set_config: POSTGRES, "SELECT pg_catalog.set_config('search_path', '', false);" => Other;
         pg_comment: POSTGRES, "COMMENT ON TABLE t IS 'x';" => NoRows;
         pg_unknown_word: POSTGRES, "FROBNICATE t;" => Other;
@@ -829,7 +837,7 @@ mod tests {
     #[test]
     fn mentions_reach_strings_and_qualified_names() {
         let toks = |s: &str| tokenize(s.as_bytes(), POSTGRES.lexical()).unwrap();
-        let hit = |s: &str| mentioned_names(&toks(s), |q| q.name == "customers");
+        let hit = |s: &str| mentioned_names(&toks(s), true, |q| q.name == "customers");
         assert!(hit("UPDATE public.customers SET a = 1;"));
         assert!(hit("DO $$ BEGIN INSERT INTO customers VALUES (1); END $$;"));
         assert!(!hit(

@@ -15,6 +15,33 @@ static TUPLES: TupleSyntax = TupleSyntax {
     booleans: None,
 };
 
+/// The mysql client's named commands that take the rest of their line
+/// (`mysql --help`, "mysql Client Commands").
+const CLIENT_COMMANDS: &[&str] = &[
+    "use",
+    "charset",
+    "connect",
+    "source",
+    "system",
+    "tee",
+    "notee",
+    "warnings",
+    "nowarning",
+    "rehash",
+    "status",
+    "exit",
+    "quit",
+    "ego",
+    "go",
+    "print",
+    "prompt",
+    "clear",
+    "edit",
+    "nopager",
+    "pager",
+    "resetconnection",
+];
+
 /// mysqldump / mariadb-dump output.
 #[derive(Debug, Clone, Copy)]
 pub struct MySql;
@@ -74,7 +101,36 @@ impl Dialect for MySql {
         if s.starts_with(b"/*M!999999\\-") {
             return Some(ClientCommand::Plain);
         }
-        None
+        // The client's own commands (`use db`, `charset x`, `source f`...)
+        // end at the line's end, `;` or not: a statement on the next line
+        // is a statement of its own (the client runs it).
+        let line = &s[..memchr::memchr(b'\n', s).unwrap_or(s.len())];
+        if let Some(semi) = memchr::memchr(b';', line) {
+            // `use db; INSERT ...`: more statements on the line are read
+            // as statements.
+            if !line[semi + 1..].iter().all(u8::is_ascii_whitespace) {
+                return None;
+            }
+        }
+        let mut words = line
+            .split(|b| b.is_ascii_whitespace() || *b == b';')
+            .filter(|w| !w.is_empty());
+        let first = words.next()?;
+        let named = CLIENT_COMMANDS
+            .iter()
+            .any(|c| first.eq_ignore_ascii_case(c.as_bytes()));
+        if !named {
+            return None;
+        }
+        if first.eq_ignore_ascii_case(b"use") {
+            let db = words.next()?;
+            let db = db
+                .strip_prefix(b"`")
+                .and_then(|d| d.strip_suffix(b"`"))
+                .unwrap_or(db);
+            return Some(ClientCommand::Use(String::from_utf8_lossy(db).into_owned()));
+        }
+        Some(ClientCommand::Plain)
     }
 
     fn no_rows_words(&self) -> &'static [&'static str] {

@@ -716,23 +716,9 @@ pub fn rewrite(
     // plain dump.
     let mut toc_changed = false;
     for e in entries.iter_mut().filter(|e| e.desc_is("STATISTICS DATA")) {
-        let text = |s: &Str| {
-            s.as_deref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-        };
-        let table = QualifiedName {
-            schema: text(&e.namespace),
-            name: text(&e.tag).unwrap_or_default(),
-        };
-        if !splitter.is_ruled(&table) {
-            continue;
-        }
         if let Some(defn) = &e.defn {
-            let kept = without_column_statistics(defn).map_err(|m| {
-                Error::input(0, m)
-                    .in_table(table.to_string())
-                    .in_file(name.clone())
-            })?;
+            let kept = without_column_statistics(defn, &|t| splitter.keeps_statistics(t))
+                .map_err(|m| Error::input(0, m).in_file(name.clone()))?;
             toc_changed |= kept != *defn;
             e.defn = Some(kept);
         }
@@ -765,9 +751,14 @@ pub fn rewrite(
     Ok(total)
 }
 
-/// A statistics entry's SQL without its `pg_restore_attribute_stats`
-/// statements (the ones that carry column values).
-fn without_column_statistics(defn: &[u8]) -> std::result::Result<Vec<u8>, String> {
+/// A statistics entry's SQL without the column statistics
+/// (`pg_restore_attribute_stats`, which carry column values) of relations
+/// whose statistics may not stay (see [`Splitter::keeps_statistics`]);
+/// relation statistics (sizes, row counts) stay.
+fn without_column_statistics(
+    defn: &[u8],
+    keep: &dyn Fn(&QualifiedName) -> bool,
+) -> std::result::Result<Vec<u8>, String> {
     let lx = Engine::Postgres.lexical();
     let mut kept = Vec::with_capacity(defn.len());
     let mut i = 0;
@@ -779,10 +770,12 @@ fn without_column_statistics(defn: &[u8]) -> std::result::Result<Vec<u8>, String
         };
         let stmt = &defn[i..end];
         let toks = crate::sql::tokenize(stmt, lx).map_err(|e| e.what.to_string())?;
-        if !toks
+        let column_stats = toks
             .iter()
-            .any(|t| t.token.is_word("pg_restore_attribute_stats"))
-        {
+            .any(|t| t.token.is_word("pg_restore_attribute_stats"));
+        let stays =
+            !column_stats || crate::dialect::statistics_table(&toks).is_some_and(|t| keep(&t));
+        if stays {
             kept.extend_from_slice(stmt);
         }
         i = end;

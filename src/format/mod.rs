@@ -380,6 +380,10 @@ pub trait Splitter: Send + Sync {
     /// Can rows of `name` (as written) carry values a rule changes?
     fn is_ruled(&self, name: &QualifiedName) -> bool;
 
+    /// May planner statistics of relation `name` stay in the output (a
+    /// table the dump declares and no rule touches, or no rules at all)?
+    fn keeps_statistics(&self, name: &QualifiedName) -> bool;
+
     /// Warnings about the rules met so far (unless the rules hand them to
     /// a sink of their own).
     fn warnings(&mut self) -> Vec<crate::rules::Warning>;

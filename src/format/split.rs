@@ -118,6 +118,19 @@ impl DumpSplitter {
         self.engine.dialect()
     }
 
+    /// The first ruled table the statement names (in its code, and with
+    /// `strings` in its strings too), resolved.
+    fn ruled_mention(&self, toks: &[sql::Spanned], strings: bool) -> Option<QualifiedName> {
+        let mut hit = None;
+        dialect::mentioned_names(toks, strings, |q| {
+            if self.catalog.is_ruled(q) {
+                hit = Some(self.catalog.resolve(q));
+            }
+            hit.is_some()
+        });
+        hit
+    }
+
     fn too_large(&self, at: u64, what: &str) -> Error {
         Error::input(
             at,
@@ -178,6 +191,10 @@ impl DumpSplitter {
                     self.delimiter = d;
                     Ok(Stmt::Code(line_end))
                 }
+                ClientCommand::Use(db) => {
+                    self.catalog.set_search_path(vec![db]);
+                    Ok(Stmt::Code(line_end))
+                }
                 ClientCommand::CopyFromStdin => {
                     let text = w[k + 1..line_end].trim_ascii_end();
                     self.copy_head(text, &w[k..line_end], k, at)
@@ -209,6 +226,15 @@ impl DumpSplitter {
                     let rows_at = k + rows_at;
                     let format = RowFormat::Tuples(d.tuples());
                     let stmt = self.data_statement(&name, columns, &w[k..rows_at], format, at)?;
+                    if stmt.is_some() && has_comment(&w[k..rows_at], lx) {
+                        // The header is written as it is: a comment in it
+                        // could hold values no rule would see.
+                        return Err(Error::input(
+                            at,
+                            "a comment inside the INSERT of a ruled table (it could hold values)",
+                        )
+                        .in_table(name.to_string()));
+                    }
                     return Ok(Stmt::Data {
                         head_at: k,
                         rows_at,
@@ -332,14 +358,7 @@ impl DumpSplitter {
                 // customers`: rows written under another name become a
                 // ruled table's.
                 if toks.iter().any(|t| t.token.is_word("rename")) {
-                    let mut hit = None;
-                    dialect::mentioned_names(&toks, |q| {
-                        if self.catalog.is_ruled(q) {
-                            hit = Some(self.catalog.resolve(q));
-                        }
-                        hit.is_some()
-                    });
-                    if let Some(name) = hit {
+                    if let Some(name) = self.ruled_mention(&toks, true) {
                         return Err(refuse(&name, "a rename involving a ruled table"));
                     }
                 }
@@ -353,30 +372,55 @@ impl DumpSplitter {
                 )),
                 _ => Ok(Stmt::Code(end)),
             },
-            StatementKind::Statistics => match dialect::statistics_table(&toks) {
-                // A ruled table's statistics hold its values: they go; the
-                // server gathers new ones at the next ANALYZE.
-                Some(name) if self.catalog.is_ruled(&name) => Ok(Stmt::Omit(end)),
-                Some(_) => Ok(Stmt::Code(end)),
-                None if self.catalog.any_ruled() => Err(Error::input(
-                    at,
-                    "planner statistics of a table dumpmask cannot tell, with rules in force",
-                )),
-                None => Ok(Stmt::Code(end)),
-            },
+            StatementKind::Statistics => {
+                // Column statistics hold a column's values (its most common
+                // values, histogram bounds): they stay only where they
+                // describe a table the dump declares and no rule touches;
+                // a ruled table's, an expression index's or a materialized
+                // view's (computed from a ruled table) go, and the server
+                // gathers new ones at the next ANALYZE. Row counts stay.
+                if let Some(name) = self.ruled_mention(&toks, false) {
+                    return Err(refuse(
+                        &name,
+                        "planner statistics whose code names a ruled table",
+                    ));
+                }
+                let keep = !self.catalog.any_ruled()
+                    || dialect::is_relation_statistics(&toks)
+                    || dialect::statistics_table(&toks)
+                        .is_some_and(|t| self.catalog.keeps_statistics(&t));
+                Ok(if keep {
+                    Stmt::Code(end)
+                } else {
+                    Stmt::Omit(end)
+                })
+            }
             StatementKind::Other => {
-                let mut hit = None;
-                dialect::mentioned_names(&toks, |q| {
-                    if self.catalog.is_ruled(q) {
-                        hit = Some(self.catalog.resolve(q));
-                    }
-                    hit.is_some()
-                });
-                if let Some(name) = hit {
+                if let Some(name) = self.ruled_mention(&toks, true) {
                     return Err(refuse(
                         &name,
                         "dumpmask rewrites INSERT ... VALUES and COPY ... FROM stdin rows; any other statement naming a ruled table is refused",
                     ));
+                }
+                // `SELECT pg_catalog.set_config('search_path', 'crm', false)`
+                if toks.iter().any(|t| t.token.is_word("set_config")) {
+                    let strs: Vec<&sql::Spanned> = toks
+                        .iter()
+                        .filter(|t| matches!(t.token, Token::Str(_)))
+                        .collect();
+                    if strs
+                        .first()
+                        .is_some_and(|t| t.token == Token::Str(b"search_path".to_vec()))
+                    {
+                        let path = crate::schema::catalog::path_items(
+                            &strs
+                                .get(1)
+                                .map(|t| (*t).clone())
+                                .into_iter()
+                                .collect::<Vec<_>>(),
+                        );
+                        self.catalog.set_search_path(path);
+                    }
                 }
                 if toks.iter().any(|t| t.token.is_word("lo_create")) {
                     self.large_objects += 1;
@@ -558,11 +602,25 @@ impl DumpSplitter {
                     Skip::End | Skip::Unterminated(_) if eof => return Err(err(p, truncated)),
                     Skip::End | Skip::Unterminated(_) => break,
                 };
+                // Between a ruled table's rows only whitespace is copied: a
+                // comment there may hold a row (`# (2,'..'),`) that no
+                // rule would see.
+                let commented = |a: usize, b: usize| {
+                    open.stmt.is_some() && !w[a..b].iter().all(u8::is_ascii_whitespace)
+                };
+                let comment_error =
+                    "a comment between the rows of a ruled table (it could hold a row's values)";
+                if commented(p, q) {
+                    return Err(err(p, comment_error));
+                }
                 if w[q..].starts_with(&self.delimiter) {
                     return Ok((p, false, Some(q + self.delimiter.len())));
                 }
                 let next_row = if w[q] == b',' {
                     match skip_space_and_comments(w, q + 1, lx) {
+                        Skip::At(r) if commented(q + 1, r) => {
+                            return Err(err(q + 1, comment_error))
+                        }
                         Skip::At(r) => Some(r),
                         Skip::End | Skip::Unterminated(_) if eof => return Err(err(q, truncated)),
                         Skip::End | Skip::Unterminated(_) => break,
@@ -739,6 +797,22 @@ impl DumpSplitter {
     }
 }
 
+/// Does `text` hold a comment (bytes neither whitespace nor part of a
+/// token)? Executable comments' markers count: their contents run.
+fn has_comment(text: &[u8], lx: &crate::sql::Lexical) -> bool {
+    let Ok(toks) = sql::tokenize(text, lx) else {
+        return true;
+    };
+    let mut at = 0;
+    for t in &toks {
+        if !text[at..t.start].iter().all(u8::is_ascii_whitespace) {
+            return true;
+        }
+        at = t.end;
+    }
+    !text[at..].iter().all(u8::is_ascii_whitespace)
+}
+
 fn push_verbatim(pieces: &mut Vec<Piece>, r: Range<usize>) {
     if r.is_empty() {
         return;
@@ -868,6 +942,10 @@ impl Splitter for DumpSplitter {
 
     fn is_ruled(&self, name: &QualifiedName) -> bool {
         self.catalog.is_ruled(name)
+    }
+
+    fn keeps_statistics(&self, name: &QualifiedName) -> bool {
+        !self.catalog.any_ruled() || self.catalog.keeps_statistics(name)
     }
 
     fn warnings(&mut self) -> Vec<crate::rules::Warning> {

@@ -19,9 +19,10 @@ use crate::sql::{self, QualifiedName};
 pub struct Catalog {
     dialect: &'static dyn Dialect,
     rules: Rules,
-    /// The database (MySQL `USE`) or schema (PostgreSQL `search_path`)
-    /// unqualified names resolve in.
-    current_schema: Option<String>,
+    /// Where unqualified names resolve, in order: the database of MySQL's
+    /// `USE`, or PostgreSQL's `search_path` (`pg_catalog` and `$user`
+    /// left out: no dump's tables live there).
+    search_path: Vec<String>,
     /// Types the dump declared (PostgreSQL enums and domains), by name.
     types: HashMap<String, ColumnType>,
     /// Tables declared so far (or met in data first), with their plans.
@@ -36,7 +37,7 @@ impl Catalog {
         Catalog {
             dialect,
             rules,
-            current_schema: None,
+            search_path: Vec::new(),
             types: HashMap::new(),
             tables: HashMap::new(),
             seen: Vec::new(),
@@ -45,8 +46,8 @@ impl Catalog {
 
     /// Names the database of a dump that names it only in its header.
     pub fn note_header(&mut self, head: &[u8]) {
-        if self.current_schema.is_none() {
-            self.current_schema = self.dialect.header_schema(head);
+        if self.search_path.is_empty() {
+            self.search_path.extend(self.dialect.header_schema(head));
         }
     }
 
@@ -135,18 +136,41 @@ impl Catalog {
         Ok(std::mem::take(&mut self.seen))
     }
 
-    /// `name` qualified as the engine would qualify it: by the current
-    /// database or schema, else the dialect's default.
+    /// `name` qualified as the engine would qualify it: the first schema
+    /// of the search path that holds a table of that name, else the path's
+    /// first schema, else the dialect's default.
     pub fn resolve(&self, name: &QualifiedName) -> QualifiedName {
-        let schema = name
-            .schema
-            .clone()
-            .or_else(|| self.current_schema.clone())
-            .or_else(|| self.dialect.default_schema().map(str::to_string));
+        let qualified = |s: &str| QualifiedName {
+            schema: Some(s.to_string()),
+            name: name.name.clone(),
+        };
+        if name.schema.is_some() {
+            return name.clone();
+        }
+        if let Some(s) = self
+            .search_path
+            .iter()
+            .find(|s| self.tables.contains_key(&qualified(s)))
+        {
+            return qualified(s);
+        }
         QualifiedName {
-            schema,
+            schema: self
+                .search_path
+                .first()
+                .cloned()
+                .or_else(|| self.dialect.default_schema().map(str::to_string)),
             name: name.name.clone(),
         }
+    }
+
+    /// Sets where unqualified names resolve: `USE db`, `SET search_path`,
+    /// `set_config('search_path', ...)`.
+    pub fn set_search_path(&mut self, path: Vec<String>) {
+        self.search_path = path
+            .into_iter()
+            .filter(|s| !s.is_empty() && s != "pg_catalog" && s != "$user")
+            .collect();
     }
 
     /// What a statement that carries no rows teaches: tables, types,
@@ -159,13 +183,18 @@ impl Catalog {
             self.alter_table(toks)?;
         } else if word(0, "use") {
             if let Some(db) = toks.get(1).and_then(|t| t.token.ident()) {
-                self.current_schema = Some(db.to_string());
+                self.set_search_path(vec![db.to_string()]);
             }
-        } else if word(0, "set") && word(1, "search_path") {
-            // `SET search_path = crm, pg_catalog;` names where unqualified
-            // names live (pg_dump qualifies every name, older dumps did not).
-            if let Some(s) = toks.get(3).and_then(|t| t.token.ident()) {
-                self.current_schema = Some(s.to_string());
+        } else if word(0, "set") {
+            // `SET [SESSION|LOCAL] search_path {=|TO} crm, "$user", 'x';`
+            // names where unqualified names live (pg_dump qualifies every
+            // name; older dumps and hand-written ones do not).
+            let mut i = 1;
+            if word(i, "session") || word(i, "local") {
+                i += 1;
+            }
+            if word(i, "search_path") {
+                self.set_search_path(path_items(&toks[(i + 2).min(toks.len())..]));
             }
         }
         Ok(())
@@ -216,6 +245,12 @@ impl Catalog {
         }
     }
 
+    /// May planner statistics of relation `name` stay? Only those of a
+    /// table the dump declares and no rule touches.
+    pub fn keeps_statistics(&self, name: &QualifiedName) -> bool {
+        matches!(self.tables.get(&self.resolve(name)), Some((_, None))) && !self.is_ruled(name)
+    }
+
     /// Does any table of the dump, or any rule, have rows to rewrite?
     pub fn any_ruled(&self) -> bool {
         self.rules.has_table_rules() || self.tables.values().any(|(_, p)| p.is_some())
@@ -262,7 +297,16 @@ impl Catalog {
             }
         }
         let name = table.name.clone();
-        self.seen.push(name.clone());
+        if let Some((known, _)) = self.tables.get(&name) {
+            // Attached to a parent before its CREATE TABLE.
+            for p in &known.parents {
+                if !table.parents.contains(p) {
+                    table.parents.push(p.clone());
+                }
+            }
+        } else {
+            self.seen.push(name.clone());
+        }
         self.tables.insert(name.clone(), (table, None));
         self.bind_family(&name)
     }
@@ -365,13 +409,55 @@ impl Catalog {
             return Ok(());
         };
         let target = self.resolve(&target);
-        let word = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.token.is_word(w));
+        // Every subcommand, split at the commas between them (`ADD COLUMN
+        // z int, INHERIT p`).
+        let mut parts: Vec<&[sql::Spanned]> = Vec::new();
+        let (mut depth, mut from) = (0i32, i);
+        for (k, t) in toks.iter().enumerate().skip(i) {
+            match t.token {
+                sql::Token::Punct(b'(') => depth += 1,
+                sql::Token::Punct(b')') => depth -= 1,
+                sql::Token::Punct(b',') if depth == 0 => {
+                    parts.push(&toks[from..k]);
+                    from = k + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&toks[from.min(toks.len())..]);
+        for part in parts {
+            self.alter_one(&target, part)?;
+        }
+        Ok(())
+    }
+
+    /// One subcommand of `ALTER TABLE target ...`.
+    fn alter_one(&mut self, target: &QualifiedName, part: &[sql::Spanned]) -> Result<()> {
+        let word = |i: usize, w: &str| part.get(i).is_some_and(|t| t.token.is_word(w));
+        let mut i = 0;
         if word(i, "add") {
             // `ADD CONSTRAINT c UNIQUE (a)` / `PRIMARY KEY (a)` after the
             // data (pg_dump's post-data): learn it, and check the rules
             // again for a uniqueness promise.
-            if let Some((primary, cols)) = schema::key_columns(&toks[i..]) {
-                if let Some((table, _)) = self.tables.get_mut(&target) {
+            if schema::key_columns(part).is_none() && !word(1, "constraint") {
+                // `ADD [COLUMN] [IF NOT EXISTS] name type ...`: a column.
+                let mut k = 1;
+                while ["column", "if", "not", "exists"].iter().any(|w| word(k, w)) {
+                    k += 1;
+                }
+                let name = part.get(k).and_then(|t| t.token.ident()).map(str::to_string);
+                if let (Some(name), Some((table, _))) = (name, self.tables.get_mut(target)) {
+                    if table.column_index(&name).is_none() {
+                        let ty = ColumnType::from_tokens(&part[k + 1..]);
+                        table.columns.push(Column::plain(name, ty));
+                        let target = target.clone();
+                        return self.bind_family(&target);
+                    }
+                }
+                return Ok(());
+            }
+            if let Some((primary, cols)) = schema::key_columns(part) {
+                if let Some((table, _)) = self.tables.get_mut(target) {
                     for c in &cols {
                         if let Some(idx) = table.column_index(c) {
                             let col = &mut table.columns[idx];
@@ -388,19 +474,31 @@ impl Catalog {
         }
         let (parent, child) = if word(i, "attach") && word(i + 1, "partition") {
             i += 2;
-            let Some(child) = QualifiedName::parse(toks, &mut i) else {
+            let Some(child) = QualifiedName::parse(part, &mut i) else {
                 return Ok(());
             };
-            (target, self.resolve(&child))
+            (target.clone(), self.resolve(&child))
         } else if word(i, "inherit") {
             i += 1;
-            let Some(parent) = QualifiedName::parse(toks, &mut i) else {
+            let Some(parent) = QualifiedName::parse(part, &mut i) else {
                 return Ok(());
             };
-            (self.resolve(&parent), target)
+            (self.resolve(&parent), target.clone())
         } else {
             return Ok(());
         };
+        if !self.tables.contains_key(&child) {
+            // A partition attached before (or without) its own CREATE
+            // TABLE has its parent's columns; its rows are the parent's.
+            let columns = self
+                .tables
+                .get(&parent)
+                .map(|(t, _)| t.columns.clone())
+                .unwrap_or_default();
+            self.seen.push(child.clone());
+            self.tables
+                .insert(child.clone(), (Table::new(child.clone(), columns), None));
+        }
         let Some((table, _)) = self.tables.get_mut(&child) else {
             return Ok(());
         };
@@ -409,4 +507,26 @@ impl Catalog {
         }
         self.bind_family(&child)
     }
+}
+
+/// The schemas of a search path's value: names, quoted names and strings
+/// (`crm, "$user", 'x'`), a string holding a list (`'a, b'`) read as one.
+pub fn path_items(toks: &[sql::Spanned]) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in toks {
+        match &t.token {
+            sql::Token::Word(w) | sql::Token::Quoted(w) => out.push(w.clone()),
+            sql::Token::Str(v) => {
+                for item in String::from_utf8_lossy(v).split(',') {
+                    let item = item.trim();
+                    match item.strip_prefix('"').and_then(|i| i.strip_suffix('"')) {
+                        Some(quoted) => out.push(quoted.to_string()),
+                        None => out.push(item.to_ascii_lowercase()),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

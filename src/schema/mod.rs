@@ -5,7 +5,7 @@
 //! column order, names, declared types, and which columns are generated
 //! (dumps leave those out of the data). It knows nothing about rules.
 
-mod catalog;
+pub mod catalog;
 
 pub use catalog::Catalog;
 
