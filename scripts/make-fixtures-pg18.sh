@@ -2,7 +2,9 @@
 # Fixtures made by pg_dump 18 (PostgreSQL 18.6, from scripts/install-pg18)
 # against the local server: planner statistics (`--statistics`) in plain,
 # custom (-Z0, so a leak is visible in the raw bytes) and directory
-# format, of a table whose e-mails a rule hashes.
+# format, of a table whose e-mails a rule hashes, with an expression index
+# and a materialized view over those e-mails (whose statistics hold them
+# too).
 #
 #   scripts/make-fixtures-pg18.sh
 #
@@ -21,6 +23,8 @@ CREATE TABLE customers (id integer PRIMARY KEY, email text, city text);
 INSERT INTO customers
   SELECT g, 'pii' || lpad((g % 40)::text, 4, '0') || '@x.io', 'c' || (g % 7)
   FROM generate_series(1, 300) g;
+CREATE INDEX customers_lower_email ON customers (lower(email));
+CREATE MATERIALIZED VIEW customer_emails AS SELECT email FROM customers;
 CREATE TABLE cities (name text);
 INSERT INTO cities SELECT 'c' || g FROM generate_series(0, 6) g;
 ANALYZE;

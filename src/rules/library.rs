@@ -138,6 +138,7 @@ impl Transform for Email {
         };
         let at = v.iter().rposition(|&b| b == b'@');
         if self.unique {
+            let start = out.len();
             match (self.keep_domain, at) {
                 (true, Some(at)) => {
                     // The domain is part of the tweak: the same local part
@@ -151,6 +152,15 @@ impl Transform for Email {
                 }
                 _ => fpe::mask(&self.prf, self.domain.as_bytes(), v, true, out)
                     .map_err(|r| refused("email", r))?,
+            }
+            // The local part names the person: one with no letter or digit
+            // to encrypt (`😀@example.com`) would come out as it went in.
+            let local = at.unwrap_or(v.len());
+            if local > 0 && out.get(start..start + local) == Some(&v[..local]) {
+                out.truncate(start);
+                return Err(TransformError(
+                    "email (unique): the address's local part has no letter or digit to encrypt, so it would stay as it is".into(),
+                ));
             }
             return Ok(Outcome::Value);
         }
@@ -1017,6 +1027,25 @@ mod tests {
         assert_eq!(b.len(), 23);
         assert_ne!(b, "Alice.Smith@example.com");
         assert_eq!(b.as_bytes()[11], b'@');
+    }
+
+    #[test]
+    fn a_unique_email_whose_local_part_cannot_change_is_refused() {
+        for keep_domain in [true, false] {
+            let u = Email {
+                prf: prf(),
+                domain: "email".into(),
+                keep_domain,
+                unique: true,
+                max_chars: None,
+            };
+            let mut out = b"kept".to_vec();
+            let e = u
+                .apply(Some("😀.-@ex.com".as_bytes()), &NoRow, &mut out)
+                .unwrap_err();
+            assert!(!e.0.contains("😀"), "{}", e.0);
+            assert_eq!(out, b"kept", "nothing written on a refusal");
+        }
     }
 
     #[test]
