@@ -445,7 +445,10 @@ impl Catalog {
                 while ["column", "if", "not", "exists"].iter().any(|w| word(k, w)) {
                     k += 1;
                 }
-                let name = part.get(k).and_then(|t| t.token.ident()).map(str::to_string);
+                let name = part
+                    .get(k)
+                    .and_then(|t| t.token.ident())
+                    .map(str::to_string);
                 if let (Some(name), Some((table, _))) = (name, self.tables.get_mut(target)) {
                     if table.column_index(&name).is_none() {
                         let ty = ColumnType::from_tokens(&part[k + 1..]);
