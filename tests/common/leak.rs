@@ -1506,3 +1506,42 @@ fn skip_pg_comment(b: &[u8], mut i: usize) -> usize {
     }
     i
 }
+
+/// The oracle's own test: `out` (a clean rewrite) with `planted` (one
+/// original of column `at`, as the dump spells it) put back in its middle
+/// must be reported, by position, table and column, in a message that
+/// never holds the value.
+pub fn assert_reports_planted(oracle: &Oracle, out: &[u8], planted: &[u8], at: (&str, &str)) {
+    assert!(oracle.searched() > 0);
+    let mut leaky = out[..out.len() / 2].to_vec();
+    let from = leaky.len();
+    leaky.extend_from_slice(planted);
+    leaky.extend_from_slice(&out[out.len() / 2..]);
+    let leaks = oracle.leaks(&leaky);
+    assert!(!leaks.is_empty(), "the oracle missed a planted original");
+    assert!(leaks
+        .iter()
+        .all(|l| l.offset >= from && l.offset < from + planted.len()));
+    // The planted value, and any shorter original inside it (a user name
+    // inside an e-mail), are each reported.
+    let found = leaks
+        .iter()
+        .find(|l| (l.table.as_str(), l.column.as_str()) == at)
+        .expect("the planted original is reported with its table and column");
+    let message = std::panic::catch_unwind(|| oracle.assert_clean(&leaky, "planted"))
+        .expect_err("assert_clean passed a leaky output");
+    let message = message
+        .downcast_ref::<String>()
+        .expect("a formatted panic message");
+    assert!(
+        message.contains(&format!("byte {}", found.offset)),
+        "{message}"
+    );
+    assert!(message.contains(&format!("{}.{}", at.0, at.1)), "{message}");
+    let value = String::from_utf8_lossy(planted);
+    let inner = value.trim_matches(|c| c == '\'' || c == '\t');
+    assert!(
+        !message.contains(inner),
+        "the oracle's message names the value"
+    );
+}
