@@ -692,7 +692,12 @@ impl DumpSplitter {
         // Text COPY data never holds a raw carriage return but in a `\r\n`
         // line end: a bare one means lines ended by `\r` alone, whose end
         // marker `\r\.` the search for `\n\.` would run past, into the
-        // statements after the block. Refused, whatever the table.
+        // statements after the block. Refused, whatever the table: here for
+        // a table no rule touches (its rows are copied unread); the
+        // workers refuse one in a ruled table's rows as they split them.
+        if self.open.as_ref().is_some_and(|o| o.stmt.is_some()) {
+            return Ok(r);
+        }
         let rows = &w[pos..r.0];
         if let Some(cr) =
             memchr::memchr_iter(b'\r', rows).find(|&i| rows.get(i + 1) != Some(&b'\n'))
