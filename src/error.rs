@@ -209,7 +209,7 @@ impl std::error::Error for Error {
 }
 
 /// A path shown in messages.
-pub(crate) fn display_path(p: &std::path::Path) -> String {
+pub fn display_path(p: &std::path::Path) -> String {
     PathBuf::from(p).display().to_string()
 }
 

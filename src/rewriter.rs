@@ -220,6 +220,71 @@ impl Rewriter {
     }
 }
 
+/// What a check found: the problems between the rules and the dump's
+/// schema, each once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    /// No problem at all.
+    pub ok: bool,
+    /// Tables the dump declares.
+    pub tables: usize,
+    /// Every problem: unknown names, uncovered columns (strict), type
+    /// conflicts, rules on UNIQUE columns that do not promise distinct
+    /// outputs.
+    pub problems: Vec<crate::rules::Problem>,
+}
+
+impl Rewriter {
+    /// Validates the rules against the schema of the dump at `path`
+    /// without writing anything: a plain dump is read once at splitter
+    /// speed; a pg_dump archive (file or directory) from its TOC alone.
+    /// Errors are for what stops the check itself (an unreadable dump).
+    pub fn check_path(&self, path: &Path) -> Result<CheckReport> {
+        let input = match crate::format::archive::detect(path) {
+            Some(dir) => Input::from_bytes(
+                crate::format::archive::schema_of(path, dir)?,
+                &path.to_string_lossy(),
+            ),
+            None => Input::open(&path.to_string_lossy())?.input,
+        };
+        self.check_input(input)
+    }
+
+    /// [`Rewriter::check_path`] for a dump read from `input`.
+    pub fn check_reader<R: Read + Send + 'static>(&self, input: R) -> Result<CheckReport> {
+        self.check_input(Source::from_reader(Box::new(input), "<stdin>".into())?.input)
+    }
+
+    fn check_input(&self, input: Input) -> Result<CheckReport> {
+        let mut rules = Some(self.rules.clone());
+        if let Some(r) = rules.as_mut() {
+            r.set_quiet(true);
+            r.collect_problems();
+        }
+        let name = input.name().to_string();
+        let opts = Options {
+            threads: 1,
+            ..self.options.clone()
+        };
+        let forced = self.engine;
+        let mut make = |head: &[u8]| -> Result<Box<dyn Splitter>> {
+            let engine = choose_engine(forced, head, &name)?;
+            let rules = rules
+                .take()
+                .ok_or_else(|| Error::internal("the rules were taken twice"))?;
+            Ok(engine.splitter(rules, opts.chunk_size, opts.max_statement))
+        };
+        let fed = pipeline::feed(input, &opts, &mut make, &mut |_| Ok(true))?;
+        let mut splitter = fed.splitter;
+        let problems = splitter.problems();
+        Ok(CheckReport {
+            ok: problems.is_empty(),
+            tables: fed.tables,
+            problems,
+        })
+    }
+}
+
 /// The engine a dump is read as: the one asked for, which must agree with
 /// the dump's header (a wrong dialect would misread strings and miss data
 /// statements: refused rather than misparsed), or the header's.

@@ -1,8 +1,9 @@
-//! Command-line arguments, their resolution into a [`dumpmask::RunConfig`],
+//! Command-line arguments, their resolution into a [`run::RunConfig`],
 //! and the mapping of results to exit codes. The library knows nothing of
 //! clap; this module knows nothing of SQL.
 
 mod progress;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dumpmask::format::Engine;
 use dumpmask::io::compress::{Codec, Compression};
 use dumpmask::report::Progress;
-use dumpmask::{ErrorKind, Options, RunConfig};
+use dumpmask::{ErrorKind, Options};
+use run::RunConfig;
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -183,13 +185,13 @@ fn fail(e: dumpmask::Error) -> ExitCode {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
-    let cfg = dumpmask::CheckConfig {
+    let cfg = run::CheckConfig {
         input: args.input,
         rules: args.rules,
         dialect: dialect(args.dialect),
         strict: args.strict,
     };
-    let report = match dumpmask::check(&cfg) {
+    let report = match run::check(&cfg) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -281,7 +283,7 @@ fn run(args: RunArgs) -> ExitCode {
         options,
     };
     let display = progress.map(progress::Display::start);
-    let result = dumpmask::run(&cfg);
+    let result = run::run(&cfg);
     drop(display);
     match result {
         Ok(summary) => {
