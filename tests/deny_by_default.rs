@@ -65,7 +65,19 @@ fn leak(out: &[u8]) -> Option<usize> {
 }
 
 fn check(name: &str, dump: &str, want: Want) {
+    // Every way in gives the same bytes, or the same error at the same
+    // byte (the engine as the binary would detect it).
+    let engine = dumpmask::format::Engine::detect(dump.as_bytes()).expect("a dialect");
+    let tester = common::paths::PathTester::default();
+    let reference = tester.assert_agree(dump.as_bytes(), RULES, engine);
     let o = run(dump, RULES);
+    match (&reference, o.ok) {
+        (common::paths::Outcome::Bytes(b), true) => {
+            assert_eq!(b, &o.out, "{name}: library and binary")
+        }
+        (common::paths::Outcome::Error(_), false) => {}
+        _ => panic!("{name}: the library and the binary disagree: {}", o.stderr),
+    }
     if o.ok {
         if let Some(at) = leak(&o.out) {
             panic!("{name}: an original value of a ruled column survived at output byte {at}");

@@ -24,6 +24,18 @@ fn every_variant_matches_its_expected_output_on_every_path() {
     for v in VARIANTS {
         let out = assert_all_paths_identical(&rules(), &input(v));
         let original = std::fs::read(input(v)).unwrap();
+        // The library's every path, in this process, agrees with the
+        // binary.
+        let text = std::fs::read_to_string(rules()).unwrap();
+        let lib = common::paths::PathTester::default().assert_agree(
+            &original,
+            &text,
+            dumpmask::format::Engine::Postgres,
+        );
+        assert!(
+            lib == common::paths::Outcome::Bytes(out.clone()),
+            "{v}: library and binary differ"
+        );
         Oracle::from_dump(rules().as_ref(), &original, Dialect::Postgres).assert_clean(&out, v);
         assert_expected(&out, &fixture(&format!("postgres/expected/{v}.sql")));
     }
