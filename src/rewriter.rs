@@ -240,14 +240,31 @@ impl Rewriter {
     /// speed; a pg_dump archive (file or directory) from its TOC alone.
     /// Errors are for what stops the check itself (an unreadable dump).
     pub fn check_path(&self, path: &Path) -> Result<CheckReport> {
-        let input = match crate::format::archive::detect(path) {
-            Some(dir) => Input::from_bytes(
-                crate::format::archive::schema_of(path, dir)?,
-                &path.to_string_lossy(),
-            ),
-            None => Input::open(&path.to_string_lossy())?.input,
+        let Some(dir) = crate::format::archive::detect(path) else {
+            return self.check_input(Input::open(&path.to_string_lossy())?.input);
         };
-        self.check_input(input)
+        let mut splitter = Engine::Postgres.splitter(
+            self.checking_rules(),
+            self.options.chunk_size,
+            self.options.max_statement,
+        );
+        crate::format::archive::learn_schema_of(path, dir, splitter.as_mut())?;
+        let tables = splitter.schema().len();
+        splitter.finish()?;
+        let problems = splitter.problems();
+        Ok(CheckReport {
+            ok: problems.is_empty(),
+            tables,
+            problems,
+        })
+    }
+
+    /// The rules, collecting problems rather than failing on the first.
+    fn checking_rules(&self) -> Rules {
+        let mut r = self.rules.clone();
+        r.set_quiet(true);
+        r.collect_problems();
+        r
     }
 
     /// [`Rewriter::check_path`] for a dump read from `input`.
@@ -256,11 +273,7 @@ impl Rewriter {
     }
 
     fn check_input(&self, input: Input) -> Result<CheckReport> {
-        let mut rules = Some(self.rules.clone());
-        if let Some(r) = rules.as_mut() {
-            r.set_quiet(true);
-            r.collect_problems();
-        }
+        let mut rules = Some(self.checking_rules());
         let name = input.name().to_string();
         let opts = Options {
             threads: 1,

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
-use crate::format::{Engine, SharedBytes, Splitter};
+use crate::format::{Engine, SharedBytes, Split, Splitter};
 use crate::io::input::Input;
 use crate::pipeline::{self, Options};
 use crate::report::Summary;
@@ -403,31 +403,42 @@ pub fn write_toc(h: &Header, entries: &[Entry]) -> Vec<u8> {
     out
 }
 
-/// The schema a plain dump would carry, from the TOC: CREATE TABLE,
-/// ATTACH PARTITION and constraints, so the rules bind as for a plain dump.
-fn schema_sql(entries: &[Entry]) -> Vec<u8> {
-    let mut sql = b"--\n-- PostgreSQL database dump (schema from a pg_dump archive)\n--\n".to_vec();
+/// Entry kinds whose SQL declares what the rules bind to: tables, their
+/// partitions and keys, and the types their columns use.
+const SCHEMA_KINDS: &[&str] = &["TYPE", "DOMAIN", "TABLE", "TABLE ATTACH", "CONSTRAINT"];
+
+/// Teaches `splitter` the schema the TOC declares, entry by entry, as a
+/// plain dump's statements would (no table data is read). Returns the
+/// number of large objects, which pass through unchanged.
+fn learn_schema(entries: &[Entry], splitter: &mut dyn Splitter) -> Result<u64> {
     for e in entries {
-        if e.desc_is("BLOB") {
-            // Counted as a plain dump's lo_create is.
-            sql.extend_from_slice(b"SELECT pg_catalog.lo_create(0);\n");
+        if !SCHEMA_KINDS.iter().any(|d| e.desc_is(d)) {
+            continue;
         }
-        if ["TYPE", "DOMAIN", "TABLE", "TABLE ATTACH", "CONSTRAINT"]
-            .iter()
-            .any(|d| e.desc_is(d))
-        {
-            if let Some(d) = &e.defn {
-                sql.extend_from_slice(d);
-                sql.push(b'\n');
+        let Some(sql) = &e.defn else { continue };
+        let mut pos = 0;
+        loop {
+            match splitter
+                .split(sql, pos, 0, true)
+                .map_err(|err| err.in_table(format!("TOC entry {}", e.dump_id)))?
+            {
+                Split::Pieces { end, .. } if end > pos => pos = end,
+                Split::Done | Split::Pieces { .. } => break,
+                Split::NeedMore => {
+                    return Err(Error::input(
+                        0,
+                        format!("TOC entry {}: its SQL does not end", e.dump_id),
+                    ))
+                }
             }
         }
     }
-    sql
+    Ok(entries.iter().filter(|e| e.desc_is("BLOB")).count() as u64)
 }
 
-/// The schema SQL of an archive, from its TOC alone (`dumpmask check`
-/// reads no table data of an archive).
-pub fn schema_of(src: &Path, dir: bool) -> Result<Vec<u8>> {
+/// Teaches `splitter` an archive's schema from its TOC alone (`dumpmask
+/// check` reads no table data of an archive).
+pub fn learn_schema_of(src: &Path, dir: bool, splitter: &mut dyn Splitter) -> Result<()> {
     let toc_path = if dir {
         src.join("toc.dat")
     } else {
@@ -443,7 +454,11 @@ pub fn schema_of(src: &Path, dir: bool) -> Result<Vec<u8>> {
         let eof = crate::io::input::fill(&mut f, &mut buf, want)
             .map_err(|e| Error::io(format!("reading {name}"), e))?;
         match read_toc(&buf, dir) {
-            Ok((_, entries, _)) => return Ok(schema_sql(&entries)),
+            Ok((_, entries, _)) => {
+                return learn_schema(&entries, splitter)
+                    .map(|_| ())
+                    .map_err(|e| e.in_file(name))
+            }
             Err(e) if eof => return Err(e.in_file(name)),
             Err(_) => want *= 2,
         }
@@ -596,35 +611,6 @@ impl<W: Write> Write for ChunkFramer<W> {
     }
 }
 
-/// Receives a rewritten table's output (its COPY statement, then the
-/// data): drops the statement, which the TOC holds, and passes the data on.
-struct AfterHeader<W: Write> {
-    header: Vec<u8>,
-    seen: usize,
-    out: W,
-}
-
-impl<W: Write> Write for AfterHeader<W> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let mut d = data;
-        if self.seen < self.header.len() {
-            let n = (self.header.len() - self.seen).min(d.len());
-            if d[..n] != self.header[self.seen..self.seen + n] {
-                return Err(std::io::Error::other(
-                    "internal: rewritten table data lost its COPY statement",
-                ));
-            }
-            self.seen += n;
-            d = &d[n..];
-        }
-        self.out.write_all(d)?;
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// Is this a table's data that the rewrite reads? Whatever its form: COPY
 /// rows after the entry's COPY statement, or INSERT statements
 /// (`pg_dump --inserts`), which the splitter reads as in a plain dump.
@@ -701,15 +687,9 @@ pub fn rewrite(
     // is then rewritten by a copy of this splitter, side by side.
     let mut splitter = Engine::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
     splitter.set_partial(true);
-    let (mut total, mut splitter) = run_one(
-        Input::from_bytes(schema_sql(&entries), "schema"),
-        splitter,
-        &mut std::io::sink(),
-        opts,
-    )?;
-    // The schema is not the archive's data: count only table data.
-    total.bytes_in = 0;
-    total.bytes_out = 0;
+    let large_objects =
+        learn_schema(&entries, splitter.as_mut()).map_err(|e| e.in_file(name.clone()))?;
+    let mut total = Summary::default();
     // Planner statistics (pg_dump 18 `--statistics`) of a ruled table:
     // its columns' most common values and histogram bounds are its values,
     // so they leave the TOC entry (its row counts stay), as they leave a
@@ -747,7 +727,7 @@ pub fn rewrite(
     }
     splitter.set_partial(false);
     splitter.finish().map_err(|e| e.in_file(name))?;
-    total.large_objects = splitter.large_objects();
+    total.large_objects = large_objects;
     Ok(total)
 }
 
@@ -781,21 +761,6 @@ fn without_column_statistics(
         i = end;
     }
     Ok(kept)
-}
-
-/// Runs one input through a splitter (kept for what it learns).
-fn run_one(
-    input: Input,
-    splitter: Box<dyn Splitter>,
-    out: &mut (dyn Write + Send),
-    opts: &Options,
-) -> Result<(Summary, Box<dyn Splitter>)> {
-    let mut slot = Some(splitter);
-    let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
-        slot.take().ok_or_else(|| Error::internal("splitter lost"))
-    };
-    let (summary, _, s) = pipeline::run_keeping_splitter(input, &mut make, out, opts)?;
-    Ok((summary, s))
 }
 
 /// Runs `job` for every item, `workers` at a time, each table's pipeline
@@ -845,19 +810,10 @@ impl AsRef<[u8]> for MapBytes {
     }
 }
 
-/// A table's data as the plain-dump reader expects it: the COPY statement,
-/// then the rows.
-fn table_input(e: &Entry, rows: Box<dyn Read + Send>) -> Input {
-    let stmt = e.copy_stmt.clone().unwrap_or_default();
-    let name = String::from_utf8_lossy(e.tag.as_deref().unwrap_or_default()).into_owned();
-    Input::Stream {
-        reader: Box::new(std::io::Cursor::new(stmt).chain(rows)),
-        name: format!("table data of {name}"),
-    }
-}
-
 /// Rewrites one table's data from `rows` into `out`, compressed as the
-/// archive wants; returns the summary and the splitter's copy's verdict.
+/// archive wants. COPY rows start with the splitter already inside the
+/// entry's COPY statement (which the TOC holds, and the output does not
+/// repeat); INSERT statements (`--inserts`) are read as statements.
 fn rewrite_table<W: Write + Send>(
     e: &Entry,
     rows: Box<dyn Read + Send>,
@@ -865,18 +821,23 @@ fn rewrite_table<W: Write + Send>(
     template: &dyn Splitter,
     opts: &Options,
 ) -> Result<(Summary, W)> {
-    let mut body = AfterHeader {
-        header: e.copy_stmt.clone().unwrap_or_default(),
-        seen: 0,
-        out,
+    let mut splitter = Some(template.boxed_clone());
+    if let (Some(s), Some(copy)) = (splitter.as_mut(), e.copy_stmt.as_deref()) {
+        if !copy.is_empty() {
+            s.open_copy(copy)?;
+        }
+    }
+    let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
+        splitter
+            .take()
+            .ok_or_else(|| Error::internal("splitter lost"))
     };
-    let (summary, _) = run_one(
-        table_input(e, rows),
-        template.boxed_clone(),
-        &mut body,
-        opts,
-    )?;
-    Ok((summary, body.out))
+    let tag = String::from_utf8_lossy(e.tag.as_deref().unwrap_or_default()).into_owned();
+    let input = Input::Stream {
+        reader: rows,
+        name: format!("table data of {tag}"),
+    };
+    pipeline::run(input, &mut make, out, opts)
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; the parts are the archive's

@@ -359,6 +359,12 @@ pub trait Splitter: Send + Sync {
     /// rule matched a table) and returns the tables seen.
     fn finish(&mut self) -> Result<Vec<QualifiedName>>;
 
+    /// Starts inside the rows of `copy_stmt` (`COPY t (a, b) FROM
+    /// stdin;`), a statement that is not part of the input: a pg_dump
+    /// archive's TOC holds it, and its data blocks hold only the rows and
+    /// the `\.` line. The statement is not written again.
+    fn open_copy(&mut self, copy_stmt: &[u8]) -> Result<()>;
+
     /// Several inputs go through this splitter one after another (the
     /// parts of a pg_dump archive): `finish` checks only that each part is
     /// complete, until this is set back to `false` for the last call.

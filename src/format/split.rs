@@ -937,6 +937,30 @@ impl Splitter for DumpSplitter {
         self.catalog.finish()
     }
 
+    fn open_copy(&mut self, copy_stmt: &[u8]) -> Result<()> {
+        let mut text = copy_stmt.to_vec();
+        if !text.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        let Stmt::Data { mut open, .. } = self.statement(&text, 0, 0, true)? else {
+            return Err(Error::input(
+                0,
+                "an archive's COPY statement that reads no rows",
+            ));
+        };
+        if let Some(stmt) = open.stmt.take() {
+            open.stmt = Some(Arc::new(DataStatement {
+                header: Vec::new(),
+                plan: stmt.plan.clone(),
+                layouts: stmt.layouts.clone(),
+                format: stmt.format,
+                keep_when_empty: stmt.keep_when_empty,
+            }));
+        }
+        self.open = Some(open);
+        Ok(())
+    }
+
     fn set_partial(&mut self, partial: bool) {
         self.partial = partial;
     }
