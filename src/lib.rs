@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod dialect;
 pub mod error;
 pub mod format;

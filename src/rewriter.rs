@@ -186,7 +186,7 @@ impl Rewriter {
     pub fn rewrite_archive(&self, src: &Path, dest: &Path, dir: bool) -> Result<Summary> {
         let started = std::time::Instant::now();
         let mut summary =
-            crate::format::archive::rewrite(src, dest, dir, self.rules.clone(), &self.options)?;
+            crate::archive::rewrite(src, dest, dir, self.rules.clone(), &self.options)?;
         summary.duration = started.elapsed();
         Ok(summary)
     }
@@ -240,7 +240,7 @@ impl Rewriter {
     /// speed; a pg_dump archive (file or directory) from its TOC alone.
     /// Errors are for what stops the check itself (an unreadable dump).
     pub fn check_path(&self, path: &Path) -> Result<CheckReport> {
-        let Some(dir) = crate::format::archive::detect(path) else {
+        let Some(dir) = crate::archive::detect(path) else {
             return self.check_input(Input::open(&path.to_string_lossy())?.input);
         };
         let mut splitter = Engine::Postgres.splitter(
@@ -248,7 +248,7 @@ impl Rewriter {
             self.options.chunk_size,
             self.options.max_statement,
         );
-        crate::format::archive::learn_schema_of(path, dir, splitter.as_mut())?;
+        crate::archive::learn_schema_of(path, dir, splitter.as_mut())?;
         let tables = splitter.schema().len();
         splitter.finish()?;
         let problems = splitter.problems();

@@ -70,7 +70,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         }
     }
     if cfg.input != "-" {
-        if let Some(dir) = dumpmask::format::archive::detect(Path::new(&cfg.input)) {
+        if let Some(dir) = dumpmask::archive::detect(Path::new(&cfg.input)) {
             return run_archive(
                 cfg,
                 rules.take().unwrap_or_else(Rules::empty),

@@ -7,7 +7,6 @@
 //! differs between MySQL and PostgreSQL lives behind [`Splitter`] and
 //! [`RowFormat`]; the pipeline never asks which dialect it runs.
 
-pub mod archive;
 pub mod mysql;
 pub mod postgres;
 pub mod split;
@@ -304,9 +303,7 @@ pub struct RowsPiece {
     pub marks: Option<Vec<u64>>,
 }
 
-/// Shared, immutable input bytes: a memory map or a buffer read from a
-/// stream.
-pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+pub use crate::io::SharedBytes;
 
 /// A unit of work: pieces over a window of the input.
 pub struct Chunk {

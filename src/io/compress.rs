@@ -173,7 +173,7 @@ pub fn decompress(
 /// not record its size; the caller then streams it on one thread. Frames
 /// without a recorded size, or over 64 MiB, are streamed in turn.
 pub fn decompress_zstd_frames(
-    data: crate::format::SharedBytes,
+    data: crate::io::SharedBytes,
     threads: usize,
     compressed: Arc<AtomicU64>,
 ) -> Option<ChannelReader> {

@@ -9,8 +9,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
-use crate::format::SharedBytes;
 use crate::io::compress::{decompress, Compression};
+use crate::io::SharedBytes;
 
 /// Where the dump comes from, and how far reading it has got.
 pub struct Source {

@@ -5,3 +5,7 @@
 pub mod compress;
 pub mod input;
 pub mod output;
+
+/// Shared, immutable input bytes: a memory map or a buffer read from a
+/// stream, handed to every worker.
+pub type SharedBytes = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
