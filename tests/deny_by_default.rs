@@ -92,7 +92,8 @@ fn check(name: &str, dump: &str, want: Want) {
             // command, NO_BACKSLASH_ESCAPES) names what stopped the run.
             let names_table = o.stderr.contains("customers")
                 || o.stderr.contains("client command")
-                || o.stderr.contains("NO_BACKSLASH_ESCAPES");
+                || o.stderr.contains("NO_BACKSLASH_ESCAPES")
+                || o.stderr.contains("after a COPY statement on its line");
             assert!(
                 o.stderr.contains("byte ") && names_table,
                 "{name}: the error must name the position and the table: {}",
@@ -164,6 +165,10 @@ shapes! {
     my_comment_in_ruled_header: MY_HEAD, format!("{MY_TABLE}INSERT INTO customers /* pii0130@x.io */ VALUES (1,'x');\n") => Refused;
     pg_statistics_of_an_expression_index: PG_HEAD, format!("{PG_TABLE}CREATE INDEX cust_lower ON public.customers (lower(email));\nSELECT * FROM pg_catalog.pg_restore_attribute_stats('schemaname', 'public', 'relname', 'cust_lower', 'attnum', '1'::smallint, 'most_common_vals', '{{pii0131@x.io}}'::text);\n") => Rewritten;
     pg_statistics_with_a_subquery: PG_HEAD, format!("{PG_TABLE}CREATE TABLE public.other (a text);\nSELECT * FROM pg_catalog.pg_restore_relation_stats('relname', 'other', 'reltuples', (SELECT count(*) FROM public.customers WHERE email = 'pii0132@x.io')::real);\n") => Refused;
+    pg_text_after_copy_on_its_line: PG_HEAD, "CREATE TABLE public.customers (id text, email text);\nCOPY public.customers (id, email) FROM stdin; INSERT INTO public.customers SELECT 2, 'pii0133@x.io' --\tx\n1\tx\n\\.\n" => Refused;
+    pg_comment_in_ruled_copy_header: PG_HEAD, format!("{PG_TABLE}COPY public.customers (id, /* pii0134@x.io */ email) FROM stdin;\n1\tx\n\\.\n") => Refused;
+    my_connect_line: MY_HEAD, "CREATE DATABASE shop;\nCREATE DATABASE crm;\nUSE crm;\nCREATE TABLE users (id int, email varchar(50));\nUSE shop;\nCREATE TABLE customers (id int, email varchar(50));\nUSE crm;\nconnect shop\nINSERT INTO customers VALUES (1,'pii0135@x.io');\n" => Rewritten;
+    my_use_quoted_line: MY_HEAD, "USE shop;\nCREATE TABLE customers (id int, email varchar(50));\nUSE crm;\nuse \"shop\"\nINSERT INTO customers (id, email) VALUES (1,'pii0136@x.io');\n" => Rewritten;
     pg_ctas_values: PG_HEAD, "CREATE TABLE public.customers AS VALUES (1, 'pii0123@x.io');\n" => Refused;
 }
 
@@ -283,29 +288,40 @@ fn write_rules(text: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Every spelling of the search path PostgreSQL accepts decides where an
-/// unqualified COPY writes; the rule on `crm.customers` follows it.
+/// An unqualified name PostgreSQL resolves by its search path: the path
+/// can change in ways no reader of the dump can follow for sure (`RESET`,
+/// `SET LOCAL` and transactions, `\connect`, roles, `set_config` in any
+/// expression or function). With one table of that name in the dump, the
+/// name can reach only it; with namesakes in several schemas, one ruled,
+/// the statement is refused (pg_dump qualifies every name).
 #[test]
-fn search_path_spellings_are_followed() {
+fn unqualified_names_reach_the_one_table_or_are_refused() {
+    let rules = "[tables.\"crm.customers\".columns]\nemail = \"hash\"\n";
     for set in [
         "SET search_path TO crm;",
-        "SET search_path = crm;",
-        "SET SESSION search_path = crm;",
-        "SET LOCAL search_path = crm;",
-        "SET search_path = 'crm';",
-        "SET search_path = \"$user\", crm;",
-        "SET search_path = pg_catalog, crm;",
-        "SELECT pg_catalog.set_config('search_path', 'crm', false);",
+        "SET search_path = crm; RESET search_path;",
+        "SET search_path = crm; SET search_path TO DEFAULT;",
+        "BEGIN; SET LOCAL search_path = crm; COMMIT;",
+        "SELECT set_config('x.y', '1', false), set_config('search_path', 'crm', false);",
+        "SELECT set_config('SEARCH_PATH', 'cr' || 'm', false);",
+        "DO $$ BEGIN PERFORM set_config('search_path', 'crm', false); END $$;",
+        "\\connect other",
+        "",
     ] {
-        let dump = format!(
+        let copy = "COPY customers (id, email) FROM stdin;\n1\tpii0501@x.io\n\\.\n";
+        // Two namesakes, one ruled: refused, whatever the path says.
+        let two = format!(
             "{PG_HEAD}CREATE TABLE public.customers (id integer, email text);\n\
-             CREATE SCHEMA crm;\nCREATE TABLE crm.customers (id integer, email text);\n\
-             {set}\nCOPY customers (id, email) FROM stdin;\n1\tpii0501@x.io\n\\.\n"
+             CREATE SCHEMA crm;\nCREATE TABLE crm.customers (id integer, email text);\n{set}\n{copy}"
         );
-        let o = run(
-            &dump,
-            "[tables.\"crm.customers\".columns]\nemail = \"hash\"\n",
+        let o = run(&two, rules);
+        assert!(!o.ok, "{set}: two namesakes accepted");
+        assert!(o.stderr.contains("qualify the name"), "{set}: {}", o.stderr);
+        // One table of that name: rewritten, whatever the path says.
+        let one = format!(
+            "{PG_HEAD}CREATE SCHEMA crm;\nCREATE TABLE crm.customers (id integer, email text);\n{set}\n{copy}"
         );
+        let o = run(&one, rules);
         assert!(o.ok, "{set}: {}", o.stderr);
         assert!(leak(&o.out).is_none(), "{set}: leaked");
     }

@@ -122,11 +122,18 @@ impl Dialect for MySql {
         if !named {
             return None;
         }
-        if first.eq_ignore_ascii_case(b"use") {
-            let db = words.next()?;
-            let db = db
-                .strip_prefix(b"`")
-                .and_then(|d| d.strip_suffix(b"`"))
+        // `use db` and `connect db` change the current database (the name
+        // may be quoted with backticks, double or single quotes).
+        if first.eq_ignore_ascii_case(b"use") || first.eq_ignore_ascii_case(b"connect") {
+            let Some(db) = words.next() else {
+                return Some(ClientCommand::Plain);
+            };
+            let db = [b'`', b'"', b'\'']
+                .iter()
+                .find_map(|q| {
+                    db.strip_prefix(&[*q][..])
+                        .and_then(|d| d.strip_suffix(&[*q][..]))
+                })
                 .unwrap_or(db);
             return Some(ClientCommand::Use(String::from_utf8_lossy(db).into_owned()));
         }

@@ -118,6 +118,21 @@ impl DumpSplitter {
         self.engine.dialect()
     }
 
+    /// Refuses a data statement whose unqualified table name could reach
+    /// a ruled table through a search path dumpmask cannot follow.
+    fn refuse_ambiguous(&self, name: &QualifiedName, at: u64) -> Result<()> {
+        match self.catalog.ambiguous(name) {
+            Some(ruled) => Err(Error::input(
+                at,
+                format!(
+                    "an unqualified table name that tables of more than one schema carry, one of them ruled ({ruled}): which one the rows reach depends on a search path dumpmask cannot follow for sure; qualify the name"
+                ),
+            )
+            .in_table(ruled.to_string())),
+            None => Ok(()),
+        }
+    }
+
     /// The first ruled table the statement names (in its code, and with
     /// `strings` in its strings too), resolved.
     fn ruled_mention(&self, toks: &[sql::Spanned], strings: bool) -> Option<QualifiedName> {
@@ -222,6 +237,7 @@ impl DumpSplitter {
                     columns,
                     rows_at,
                 } => {
+                    self.refuse_ambiguous(&name, at)?;
                     let name = self.catalog.resolve(&name);
                     let rows_at = k + rows_at;
                     let format = RowFormat::Tuples(d.tuples());
@@ -325,11 +341,20 @@ impl DumpSplitter {
         match d.classify(&toks) {
             StatementKind::Copy if !d.executable_comment(text) => {
                 let body = &text[..text.len() - self.delimiter.len()];
-                let rows_at = match w.get(end..) {
-                    Some([b'\n', ..]) => end + 1,
-                    Some([b'\r', b'\n', ..]) => end + 2,
-                    Some([]) | Some([b'\r']) if !eof => return Ok(Stmt::Incomplete),
-                    _ => end,
+                // The rows start on the next line. psql runs whatever else
+                // stands on the COPY's line after the data: only blanks may.
+                let rows_at = match memchr::memchr(b'\n', &w[end..]) {
+                    Some(n) if w[end..end + n].iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) => {
+                        end + n + 1
+                    }
+                    None if !eof => return Ok(Stmt::Incomplete),
+                    None if w[end..].iter().all(u8::is_ascii_whitespace) => w.len(),
+                    _ => {
+                        return Err(Error::input(
+                            base + end as u64,
+                            "text after a COPY statement on its line (the client runs it after the rows)",
+                        ))
+                    }
                 };
                 self.copy_head(body, &w[k..rows_at], k, at)
             }
@@ -464,6 +489,7 @@ impl DumpSplitter {
         let Some(head) = dialect::parse_copy_head(&toks) else {
             return Err(Error::input(at, "cannot read this COPY statement's table"));
         };
+        self.refuse_ambiguous(&head.name, at)?;
         let name = self.catalog.resolve(&head.name);
         let ruled = self.catalog.is_ruled(&head.name);
         let refuse = |why: String| {
@@ -489,6 +515,12 @@ impl DumpSplitter {
             ));
         }
         let stmt = self.data_statement(&name, head.columns, header, RowFormat::CopyText, at)?;
+        if stmt.is_some() && has_comment(text, lx) {
+            return refuse(
+                "a comment inside the COPY statement of a ruled table (it could hold values)"
+                    .into(),
+            );
+        }
         Ok(Stmt::Data {
             head_at: k,
             rows_at,

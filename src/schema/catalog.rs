@@ -147,6 +147,14 @@ impl Catalog {
         if name.schema.is_some() {
             return name.clone();
         }
+        if !self.path_is_tracked() {
+            // One table of that name in the whole dump: whatever the path,
+            // the name can reach no other.
+            let mut namesakes = self.tables.keys().filter(|n| n.name == name.name);
+            if let (Some(only), None) = (namesakes.next(), namesakes.next()) {
+                return only.clone();
+            }
+        }
         if let Some(s) = self
             .search_path
             .iter()
@@ -162,6 +170,38 @@ impl Catalog {
                 .or_else(|| self.dialect.default_schema().map(str::to_string)),
             name: name.name.clone(),
         }
+    }
+
+    /// Can the catalog tell for sure where an unqualified name resolves?
+    /// MySQL: yes, the current database changes only by `USE` (and the
+    /// client's `use`/`connect`), which the splitter follows. PostgreSQL:
+    /// no, the search path changes by `SET`, `RESET`, transactions,
+    /// `\connect`, roles and any function calling `set_config`; pg_dump
+    /// qualifies every name, so an unqualified one is rare and answered
+    /// conservatively.
+    fn path_is_tracked(&self) -> bool {
+        self.dialect.default_schema().is_none()
+    }
+
+    /// A ruled table with the bare name of `name`, in any schema.
+    fn ruled_namesake(&self, name: &QualifiedName) -> Option<QualifiedName> {
+        self.tables
+            .iter()
+            .find(|(n, (_, plan))| plan.is_some() && n.name == name.name)
+            .map(|(n, _)| n.clone())
+    }
+
+    /// An unqualified name (as written) of a data statement that could
+    /// reach a ruled table through a search path dumpmask cannot follow
+    /// for sure: the ruled table, when tables of that name live in more
+    /// than one schema and one of them is ruled. Such a statement is
+    /// refused (qualify the name).
+    pub fn ambiguous(&self, name: &QualifiedName) -> Option<QualifiedName> {
+        if name.schema.is_some() || self.path_is_tracked() {
+            return None;
+        }
+        let namesakes = self.tables.keys().filter(|n| n.name == name.name).count();
+        (namesakes > 1).then(|| self.ruled_namesake(name)).flatten()
     }
 
     /// Sets where unqualified names resolve: `USE db`, `SET search_path`,
@@ -204,6 +244,10 @@ impl Catalog {
     /// any spelling the engine would resolve to it? Unknown names count when
     /// a rules entry names them.
     pub fn is_ruled(&self, name: &QualifiedName) -> bool {
+        if name.schema.is_none() && !self.path_is_tracked() && self.ruled_namesake(name).is_some() {
+            // Where the search path puts it cannot be known for sure.
+            return true;
+        }
         let r = self.resolve(name);
         if let Some((_, plan)) = self.tables.get(&r) {
             return plan.is_some();
