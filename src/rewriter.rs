@@ -198,16 +198,9 @@ impl Rewriter {
         input: Input,
         out: W,
     ) -> Result<Rewritten<W>> {
+        let opts = &self.options;
         let name = input.name().to_string();
-        let mut rules = Some(self.rules.clone());
-        let (forced, opts) = (self.engine, &self.options);
-        let mut make = |head: &[u8]| -> Result<Box<dyn Splitter>> {
-            let engine = choose_engine(forced, head, &name)?;
-            let rules = rules
-                .take()
-                .ok_or_else(|| Error::internal("the rules were taken twice"))?;
-            Ok(engine.splitter(rules, opts.chunk_size, opts.max_statement))
-        };
+        let mut make = splitter_maker(self.engine, self.rules.clone(), &name, opts);
         let (mut summary, (out, written), mut splitter) =
             rewrite_to(input, &mut make, out, self.codec, opts)?;
         summary.bytes_written = written;
@@ -273,20 +266,12 @@ impl Rewriter {
     }
 
     fn check_input(&self, input: Input) -> Result<CheckReport> {
-        let mut rules = Some(self.checking_rules());
         let name = input.name().to_string();
         let opts = Options {
             threads: 1,
             ..self.options.clone()
         };
-        let forced = self.engine;
-        let mut make = |head: &[u8]| -> Result<Box<dyn Splitter>> {
-            let engine = choose_engine(forced, head, &name)?;
-            let rules = rules
-                .take()
-                .ok_or_else(|| Error::internal("the rules were taken twice"))?;
-            Ok(engine.splitter(rules, opts.chunk_size, opts.max_statement))
-        };
+        let mut make = splitter_maker(self.engine, self.checking_rules(), &name, &opts);
         let fed = pipeline::feed(input, &opts, &mut make, &mut |_| Ok(true))?;
         let mut splitter = fed.splitter;
         let problems = splitter.problems();
@@ -295,6 +280,24 @@ impl Rewriter {
             tables: fed.tables,
             problems,
         })
+    }
+}
+
+/// What makes the pipeline's splitter once the dump's first bytes are
+/// known: the engine (asked for, or read from the header) under `rules`.
+fn splitter_maker<'a>(
+    forced: Option<Engine>,
+    rules: Rules,
+    name: &'a str,
+    opts: &'a Options,
+) -> impl FnMut(&[u8]) -> Result<Box<dyn Splitter>> + 'a {
+    let mut rules = Some(rules);
+    move |head: &[u8]| {
+        let engine = choose_engine(forced, head, name)?;
+        let rules = rules
+            .take()
+            .ok_or_else(|| Error::internal("the rules were taken twice"))?;
+        Ok(engine.splitter(rules, opts.chunk_size, opts.max_statement))
     }
 }
 

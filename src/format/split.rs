@@ -146,6 +146,14 @@ impl DumpSplitter {
         hit
     }
 
+    /// The open statement's table, for messages.
+    fn open_table(&self) -> String {
+        self.open
+            .as_ref()
+            .map(|o| o.table.clone())
+            .unwrap_or_default()
+    }
+
     fn too_large(&self, at: u64, what: &str) -> Error {
         Error::input(
             at,
@@ -734,11 +742,7 @@ impl DumpSplitter {
         if let Some(cr) =
             memchr::memchr_iter(b'\r', rows).find(|&i| rows.get(i + 1) != Some(&b'\n'))
         {
-            let table = self
-                .open
-                .as_ref()
-                .map(|o| o.table.clone())
-                .unwrap_or_default();
+            let table = self.open_table();
             return Err(Error::input(
                 base + (pos + cr) as u64,
                 "a raw carriage return not followed by a line feed in COPY data (lines ended by \\r alone are not read)",
@@ -782,11 +786,7 @@ impl DumpSplitter {
                     // corrupt", and psql reads on to the next `\.` line,
                     // whatever statements lie between: refused.
                     Some(None) => {
-                        let table = self
-                            .open
-                            .as_ref()
-                            .map(|o| o.table.clone())
-                            .unwrap_or_default();
+                        let table = self.open_table();
                         return Err(Error::input(
                             base + l as u64,
                             "a COPY data line starting with `\\.` that is not the end-of-copy marker (PostgreSQL refuses it as a corrupt end-of-copy marker)",
