@@ -326,3 +326,21 @@ fn unqualified_names_reach_the_one_table_or_are_refused() {
         assert!(leak(&o.out).is_none(), "{set}: leaked");
     }
 }
+
+/// `CREATE TABLE customers` under `SET search_path = crm` makes
+/// `crm.customers` beside an existing `public.customers`; an unqualified
+/// COPY after it could reach either, so it is refused.
+#[test]
+fn an_unqualified_create_beside_a_namesake() {
+    let dump = format!(
+        "{PG_HEAD}CREATE TABLE public.customers (id integer, email text);\nCREATE SCHEMA crm;\n\
+         SET search_path = crm;\nCREATE TABLE customers (id integer, email text);\n\
+         COPY customers (id, email) FROM stdin;\n1\tpii0137@x.io\n\\.\n"
+    );
+    let o = run(
+        &dump,
+        "[tables.\"crm.customers\".columns]\nemail = \"hash\"\n",
+    );
+    assert!(!o.ok, "accepted");
+    assert!(o.stderr.contains("qualify the name"), "{}", o.stderr);
+}

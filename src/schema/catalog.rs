@@ -204,6 +204,21 @@ impl Catalog {
         (namesakes > 1).then(|| self.ruled_namesake(name)).flatten()
     }
 
+    /// Where `CREATE TABLE name` puts a table: its own schema, else the
+    /// first schema of the search path (never an existing namesake
+    /// elsewhere), else the dialect's default.
+    fn creation_name(&self, name: &QualifiedName) -> QualifiedName {
+        QualifiedName {
+            schema: name.schema.clone().or_else(|| {
+                self.search_path
+                    .first()
+                    .cloned()
+                    .or_else(|| self.dialect.default_schema().map(str::to_string))
+            }),
+            name: name.name.clone(),
+        }
+    }
+
     /// Sets where unqualified names resolve: `USE db`, `SET search_path`,
     /// `set_config('search_path', ...)`.
     pub fn set_search_path(&mut self, path: Vec<String>) {
@@ -311,7 +326,7 @@ impl Catalog {
             self.create_type(text);
             return Ok(());
         };
-        table.name = self.resolve(&table.name);
+        table.name = self.creation_name(&table.name);
         table.parents = table.parents.iter().map(|p| self.resolve(p)).collect();
         let mut inherited: Vec<schema::Column> = Vec::new();
         for p in &table.parents {
