@@ -14,25 +14,9 @@ fn rules() -> String {
     fixture("postgres/rules.toml").display().to_string()
 }
 
+/// An archive as SQL text, without pg_restore's random `\restrict` key.
 fn restore_text(archive: &Path) -> String {
-    let out = Command::new("pg_restore")
-        .arg("-f")
-        .arg("-")
-        .arg(archive)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pg_restore -f - {}: {}",
-        archive.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // pg_restore adds a random \restrict key on every run.
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    without_restrict(&restore_bytes(archive))
 }
 
 /// An archive as the SQL text pg_restore makes of it, byte for byte.
@@ -45,8 +29,9 @@ fn restore_bytes(archive: &Path) -> Vec<u8> {
         .unwrap();
     assert!(
         out.status.success(),
-        "pg_restore -f - {}",
-        archive.display()
+        "pg_restore -f - {}: {}",
+        archive.display(),
+        String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
 }

@@ -837,6 +837,11 @@ impl DumpSplitter {
 /// Does `text` hold a comment (bytes neither whitespace nor part of a
 /// token)? Executable comments' markers count: their contents run.
 fn has_comment(text: &[u8], lx: &crate::sql::Lexical) -> bool {
+    // Every comment opens with one of these bytes; most headers hold none,
+    // and are not tokenized again.
+    if memchr::memchr3(b'/', b'-', b'#', text).is_none() {
+        return false;
+    }
     let Ok(toks) = sql::tokenize(text, lx) else {
         return true;
     };

@@ -32,11 +32,6 @@ impl<I> Submitter<I> {
             Err(e) => Err(e.into_inner().1),
         }
     }
-
-    /// Items queued so far.
-    pub fn submitted(&self) -> u64 {
-        self.next
-    }
 }
 
 /// Hands out the workers' results in input order.
@@ -47,11 +42,6 @@ pub struct Collector<O> {
 }
 
 impl<O> Collector<O> {
-    /// Results handed out so far.
-    pub fn collected(&self) -> u64 {
-        self.next
-    }
-
     /// Did every result that arrived go out (no gap left by a worker that
     /// died)?
     pub fn is_complete(&self) -> bool {

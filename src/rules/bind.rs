@@ -111,7 +111,9 @@ impl Rules {
     /// Strict mode: fails if the latest binding of `table` left columns
     /// uncovered (called when its rows arrive).
     pub fn check_coverage(&self, table: &QualifiedName) -> Result<()> {
-        if self.collect.is_some() {
+        // (Asked for every data statement: nothing to look up unless
+        // strict mode found something.)
+        if self.collect.is_some() || self.uncovered.is_empty() {
             return Ok(());
         }
         match self.uncovered.get(&table.to_string()) {
@@ -488,9 +490,7 @@ impl Rules {
             schema: name.schema.as_deref().map(lower),
             name: lower(&name.name),
         };
-        self.tables
-            .iter()
-            .any(|r| r.pattern.folded().rank(&folded).is_some())
+        self.tables.iter().any(|r| r.folded.rank(&folded).is_some())
     }
 
     /// Are there table rules at all?

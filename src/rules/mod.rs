@@ -59,6 +59,8 @@ struct TableRule {
     key: String,
     span: Range<usize>,
     pattern: TablePattern,
+    /// The pattern in lower case, for names met in other letter case.
+    folded: TablePattern,
     columns: Vec<ColumnRule>,
     truncate: bool,
     drop_when: Option<cond::Cond>,
@@ -329,6 +331,7 @@ impl Rules {
             }
             tables.push(TableRule {
                 pattern: TablePattern::parse(&key),
+                folded: TablePattern::parse(&key).folded(),
                 key,
                 span,
                 columns,
