@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use super::blocks::{scan_blocks, ChunkFramer, ChunkReader};
 use super::toc::{put_int, write_toc, Entry, Extra, Header};
-use super::{in_parallel, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL};
+use super::{each_in_order, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL};
 use crate::error::{display_path, Error, Result};
 use crate::format::{SharedBytes, Splitter};
+use crate::io::output::Spool;
 use crate::pipeline::Options;
 use crate::report::Summary;
 
@@ -42,8 +43,8 @@ pub(super) fn rewrite_custom(
             return Err(unknown_data(e));
         }
     }
-    // (block index, its table's entry, its spool file).
-    let jobs: Vec<(usize, &Entry, TempFile)> = blocks
+    // (block index, its table's entry, the splitter part that reads it).
+    let jobs: Vec<(usize, Entry, Box<dyn Splitter>)> = blocks
         .iter()
         .enumerate()
         .filter(|(_, blk)| blk.kind == 1)
@@ -51,42 +52,43 @@ pub(super) fn rewrite_custom(
             let e = entries
                 .iter()
                 .find(|e| e.dump_id == blk.dump_id && is_table_data(e))?;
-            let spool = TempFile(dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id())));
-            Some((i, e, spool))
+            Some((i, e.clone(), template.part()))
         })
         .collect();
-    let results = in_parallel(&jobs, opts, &|(i, e, spool), per_job| {
-        let block = &blocks[*i];
-        let path = &spool.0;
-        let werr = |err: std::io::Error| Error::io(format!("writing {}", display_path(path)), err);
-        let file = File::create(path).map_err(werr)?;
+    let spans: Vec<(usize, usize)> = blocks.iter().map(|b| (b.start, b.end)).collect();
+    let (data2, int_size) = (data.clone(), h.int_size);
+    let spools = each_in_order(jobs, opts, move |(i, e, part), share| {
+        let spool_path = dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id()));
+        let (spool, file) = Spool::create(spool_path)?;
+        let werr =
+            |err: std::io::Error| Error::io(format!("writing {}", display_path(spool.path())), err);
         let rows = ChunkReader {
-            data: data.clone(),
+            data: data2.clone(),
             // Chunks start after the type byte and the dump id.
-            pos: block.start + 1 + 1 + h.int_size,
+            pos: spans[i].0 + 1 + 1 + int_size,
             left: 0,
-            int_size: h.int_size,
+            int_size,
             done: false,
         };
         let framer = ChunkFramer {
             out: std::io::BufWriter::with_capacity(1 << 20, file),
             buf: Vec::with_capacity(64 << 10),
-            int_size: h.int_size,
+            int_size,
             written: 0,
         };
         let summary = if gzip {
             let rows: Box<dyn Read + Send> = Box::new(flate2::read::ZlibDecoder::new(rows));
             let z =
                 flate2::write::ZlibEncoder::new(framer, flate2::Compression::new(ARCHIVE_LEVEL));
-            let (summary, z) = rewrite_table(e, rows, z, template, per_job)?;
+            let (summary, z) = rewrite_table(&e, rows, z, part, share)?;
             z.finish().map_err(werr)?.finish().map_err(werr)?;
             summary
         } else {
-            let (summary, framer) = rewrite_table(e, Box::new(rows), framer, template, per_job)?;
+            let (summary, framer) = rewrite_table(&e, Box::new(rows), framer, part, share)?;
             framer.finish().map_err(werr)?;
             summary
         };
-        Ok(summary)
+        Ok((i, summary, spool))
     })?;
     let mut out = crate::io::output::AtomicFile::create(dest)?;
     let werr = |e: std::io::Error| Error::io(format!("writing {}", display_path(dest)), e);
@@ -99,12 +101,12 @@ pub(super) fn rewrite_custom(
     let mut offsets = Vec::with_capacity(blocks.len());
     for (i, block) in blocks.iter().enumerate() {
         let start = pos;
-        match jobs.iter().find(|(j, _, _)| *j == i) {
+        match spools.iter().find(|(j, _, _)| *j == i) {
             Some((_, _, spool)) => {
                 let mut head = vec![1u8];
                 put_int(&mut head, block.dump_id, h.int_size);
                 out.write_all(&head).map_err(werr)?;
-                let mut spool = File::open(&spool.0).map_err(werr)?;
+                let mut spool = File::open(spool.path()).map_err(werr)?;
                 let n = std::io::copy(&mut spool, &mut out).map_err(werr)?;
                 pos += head.len() as u64 + n;
             }
@@ -126,14 +128,5 @@ pub(super) fn rewrite_custom(
         .write_all_at(&toc, h.raw.len() as u64)
         .map_err(werr)?;
     out.commit()?;
-    Ok(results)
-}
-
-/// A spool file removed when dropped.
-pub(crate) struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    Ok(spools.into_iter().map(|(_, summary, _)| summary).collect())
 }

@@ -4,15 +4,16 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::toc::Entry;
 use super::toc::Extra;
 use super::{
-    in_parallel, is_large_objects, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL,
+    each_in_order, is_large_objects, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL,
 };
 use crate::error::{display_path, Error, Result};
 use crate::format::Splitter;
+use crate::io::output::AtomicDir;
 use crate::pipeline::Options;
 use crate::report::Summary;
 
@@ -25,38 +26,24 @@ pub(super) fn rewrite_directory(
     template: &dyn Splitter,
     opts: &Options,
 ) -> Result<Vec<Summary>> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let leaf = dest.file_name().ok_or_else(|| {
-        Error::rules(format!(
-            "output path {} names no directory",
-            display_path(dest)
-        ))
-    })?;
-    let tmp = parent.join(format!(
-        ".{}.dumpmask-{}.tmp",
-        leaf.to_string_lossy(),
-        std::process::id()
-    ));
-    let guard = TempDir(tmp.clone());
-    std::fs::create_dir(&tmp)
-        .map_err(|e| Error::io(format!("creating {}", display_path(&tmp)), e))?;
-    set_private(&tmp)?;
+    let out_dir = AtomicDir::create(dest)?;
+    let tmp = out_dir.path().to_path_buf();
     for e in entries {
         let has_file = matches!(&e.extra, Extra::File(Some(f)) if !f.is_empty());
         if has_file && !is_table_data(e) && !is_large_objects(e) {
             return Err(unknown_data(e));
         }
     }
-    let jobs: Vec<(&Entry, String)> = entries
+    // (a table's entry, its data file, the splitter part that reads it).
+    let jobs: Vec<(Entry, String, Box<dyn Splitter>)> = entries
         .iter()
         .filter(|e| is_table_data(e))
         .filter_map(|e| match &e.extra {
-            Extra::File(Some(f)) if !f.is_empty() => {
-                Some((e, String::from_utf8_lossy(f).into_owned()))
-            }
+            Extra::File(Some(f)) if !f.is_empty() => Some((
+                e.clone(),
+                String::from_utf8_lossy(f).into_owned(),
+                template.part(),
+            )),
             _ => None,
         })
         .collect();
@@ -68,7 +55,7 @@ pub(super) fn rewrite_directory(
         let fname = item.file_name();
         let base = fname.to_string_lossy();
         let stem = base.strip_suffix(".gz").unwrap_or(&base);
-        if jobs.iter().any(|(_, f)| f == stem) {
+        if jobs.iter().any(|(_, f, _)| f == stem) {
             continue;
         }
         std::fs::copy(item.path(), tmp.join(&fname))
@@ -79,7 +66,8 @@ pub(super) fn rewrite_directory(
         std::fs::write(&path, toc)
             .map_err(|e| Error::io(format!("writing {}", display_path(&path)), e))?;
     }
-    let results = in_parallel(&jobs, opts, &|(e, fname), per_job| {
+    let src = src.to_path_buf();
+    let results = each_in_order(jobs, opts, move |(e, fname, part), share| {
         let (path, compressed) = if gzip && src.join(format!("{fname}.gz")).is_file() {
             (src.join(format!("{fname}.gz")), true)
         } else {
@@ -97,36 +85,15 @@ pub(super) fn rewrite_directory(
                 std::io::BufReader::with_capacity(1 << 20, input),
             ));
             let z = flate2::write::GzEncoder::new(out, flate2::Compression::new(ARCHIVE_LEVEL));
-            let (summary, z) = rewrite_table(e, rows, z, template, per_job)?;
+            let (summary, z) = rewrite_table(&e, rows, z, part, share)?;
             (summary, z.finish().map_err(werr)?)
         } else {
-            rewrite_table(e, Box::new(input), out, template, per_job)?
+            rewrite_table(&e, Box::new(input), out, part, share)?
         };
         let file = file.into_inner().map_err(|err| werr(err.into_error()))?;
         file.sync_all().map_err(werr)?;
         Ok(summary)
     })?;
-    std::fs::rename(&tmp, dest).map_err(|e| {
-        Error::io(
-            format!("renaming {} to {}", display_path(&tmp), display_path(dest)),
-            e,
-        )
-    })?;
-    std::mem::forget(guard);
+    out_dir.commit()?;
     Ok(results)
-}
-
-/// Removes a half-written output directory.
-pub(crate) struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub(crate) fn set_private(p: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| Error::io(format!("setting permissions of {}", display_path(p)), e))
 }

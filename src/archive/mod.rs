@@ -188,7 +188,6 @@ pub fn rewrite(
     // Learn the schema as a plain dump would give it; every table's data
     // is then rewritten by a copy of this splitter, side by side.
     let mut splitter = Engine::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
-    splitter.set_partial(true);
     let large_objects =
         learn_schema(&entries, splitter.as_mut()).map_err(|e| e.in_file(name.clone()))?;
     let mut total = Summary::default();
@@ -227,7 +226,6 @@ pub fn rewrite(
     for s in summaries {
         total.absorb(s);
     }
-    splitter.set_partial(false);
     splitter.finish().map_err(|e| e.in_file(name))?;
     total.large_objects = large_objects;
     Ok(total)
@@ -265,43 +263,70 @@ fn without_column_statistics(
     Ok(kept)
 }
 
-/// Runs `job` for every item, `workers` at a time, each table's pipeline
-/// with a share of the threads. The first error wins.
-pub(crate) fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
+/// Runs `job` over every item on the ordered executor, as many items at
+/// a time as there are threads, each with a share of the threads (a big
+/// table still splits across workers). Results come back in item order,
+/// and the earliest error in item order wins, as in a dump's pipeline.
+pub(crate) fn each_in_order<T, R>(
+    items: Vec<T>,
     opts: &Options,
-    job: &(dyn Fn(&T, &Options) -> Result<R> + Sync),
-) -> Result<Vec<R>> {
-    let workers = opts.threads.max(1).min(items.len().max(1));
-    let per_job = Options {
+    job: impl Fn(T, &Options) -> Result<R> + Send + Sync + 'static,
+) -> Result<Vec<R>>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = items.len();
+    let workers = opts.threads.max(1).min(n.max(1));
+    let share = Options {
         threads: (opts.threads / workers).max(1),
         ..opts.clone()
     };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let results: std::sync::Mutex<Vec<(usize, Result<R>)>> = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() || failed.load(std::sync::atomic::Ordering::Relaxed) {
-                    return;
-                }
-                let r = job(&items[i], &per_job);
-                if r.is_err() {
-                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                if let Ok(mut v) = results.lock() {
-                    v.push((i, r));
-                }
-            });
+    // After a failure, items later in order are skipped: none of them can
+    // be the earliest error, and every item before it still runs.
+    let failed = Arc::new(AtomicUsize::new(usize::MAX));
+    let seen = failed.clone();
+    let (mut submit, collect, pool) = crate::pipeline::ordered::ordered(
+        workers,
+        n.max(1),
+        || (),
+        move |_, (i, item): (usize, T)| {
+            if i > seen.load(Ordering::Relaxed) {
+                return None;
+            }
+            let r = job(item, &share);
+            if r.is_err() {
+                seen.fetch_min(i, Ordering::Relaxed);
+            }
+            Some(r)
+        },
+    );
+    for item in items.into_iter().enumerate() {
+        // The queue holds every item: submitting never waits.
+        if submit.submit(item).is_err() {
+            break;
         }
-    });
-    let mut results = results
-        .into_inner()
-        .map_err(|_| Error::internal("a table's rewrite panicked"))?;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    }
+    drop(submit);
+    // Every worker is done before anything is returned (or dropped): no
+    // part is still being written when the caller cleans up.
+    let results: Vec<Option<Result<R>>> = collect.collect();
+    if !pool.join() || results.len() != n {
+        return Err(Error::internal("a table's rewrite panicked"));
+    }
+    let mut out = Vec::with_capacity(n);
+    for r in results {
+        match r {
+            Some(r) => out.push(r?),
+            None => {
+                return Err(Error::internal(
+                    "a table was skipped with no error before it",
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 struct MapBytes(memmap2::Mmap);
@@ -313,17 +338,18 @@ impl AsRef<[u8]> for MapBytes {
 }
 
 /// Rewrites one table's data from `rows` into `out`, compressed as the
-/// archive wants. COPY rows start with the splitter already inside the
-/// entry's COPY statement (which the TOC holds, and the output does not
-/// repeat); INSERT statements (`--inserts`) are read as statements.
+/// archive wants, with `part` (see [`Splitter::part`]). COPY rows start
+/// with it already inside the entry's COPY statement (which the TOC holds,
+/// and the output does not repeat); INSERT statements (`--inserts`) are
+/// read as statements.
 pub(crate) fn rewrite_table<W: Write + Send>(
     e: &Entry,
     rows: Box<dyn Read + Send>,
     out: W,
-    template: &dyn Splitter,
+    part: Box<dyn Splitter>,
     opts: &Options,
 ) -> Result<(Summary, W)> {
-    let mut splitter = Some(template.boxed_clone());
+    let mut splitter = Some(part);
     if let (Some(s), Some(copy)) = (splitter.as_mut(), e.copy_stmt.as_deref()) {
         if !copy.is_empty() {
             s.open_copy(copy)?;

@@ -362,17 +362,15 @@ pub trait Splitter: Send + Sync {
     /// the `\.` line. The statement is not written again.
     fn open_copy(&mut self, copy_stmt: &[u8]) -> Result<()>;
 
-    /// Several inputs go through this splitter one after another (the
-    /// parts of a pg_dump archive): `finish` checks only that each part is
-    /// complete, until this is set back to `false` for the last call.
-    fn set_partial(&mut self, partial: bool);
-
     /// Large objects seen, which pass through unchanged.
     fn large_objects(&self) -> u64;
 
-    /// A copy in the same state (the schema and plans learned so far):
-    /// the tables of a pg_dump archive are rewritten side by side.
-    fn boxed_clone(&self) -> Box<dyn Splitter>;
+    /// A copy in the same state (the schema and plans learned so far) for
+    /// one part of a larger input: the tables of a pg_dump archive are
+    /// rewritten side by side, each by its own part. A part's `finish`
+    /// checks only that its input is complete; what holds for the whole
+    /// input (every rule met a table) is checked by this splitter's own.
+    fn part(&self) -> Box<dyn Splitter>;
 
     /// Problems collected between the rules and the schema (`check`).
     fn problems(&mut self) -> Vec<crate::rules::Problem>;

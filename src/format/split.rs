@@ -998,10 +998,6 @@ impl Splitter for DumpSplitter {
         Ok(())
     }
 
-    fn set_partial(&mut self, partial: bool) {
-        self.partial = partial;
-    }
-
     fn large_objects(&self) -> u64 {
         self.large_objects
     }
@@ -1018,8 +1014,11 @@ impl Splitter for DumpSplitter {
         self.catalog.warnings()
     }
 
-    fn boxed_clone(&self) -> Box<dyn Splitter> {
-        Box::new(self.clone())
+    fn part(&self) -> Box<dyn Splitter> {
+        Box::new(DumpSplitter {
+            partial: true,
+            ..self.clone()
+        })
     }
 }
 

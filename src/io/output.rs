@@ -10,6 +10,113 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{display_path, Error, Result};
 
+/// `.NAME.dumpmask-PID.tmp` beside `dest`: where its contents grow until
+/// they are renamed over it.
+fn temp_beside(dest: &Path, what: &str) -> Result<PathBuf> {
+    let dir = match dest.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dest.file_name().ok_or_else(|| {
+        Error::rules(format!(
+            "output path {} names no {what}",
+            display_path(dest)
+        ))
+    })?;
+    Ok(dir.join(format!(
+        ".{}.dumpmask-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// A directory being filled under a temporary name (mode 0700), renamed
+/// over the final name by [`AtomicDir::commit`]; removed with what it
+/// holds when dropped uncommitted.
+pub struct AtomicDir {
+    tmp: Option<PathBuf>,
+    dest: PathBuf,
+}
+
+impl AtomicDir {
+    /// Creates `.NAME.dumpmask-PID.tmp` beside `dest`.
+    pub fn create(dest: &Path) -> Result<AtomicDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        let tmp = temp_beside(dest, "directory")?;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&tmp)
+            .map_err(|e| Error::io(format!("creating {}", display_path(&tmp)), e))?;
+        Ok(AtomicDir {
+            tmp: Some(tmp),
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The temporary directory, to write into.
+    pub fn path(&self) -> &Path {
+        match &self.tmp {
+            Some(t) => t,
+            None => unreachable!("the path is only taken by commit, which consumes self"),
+        }
+    }
+
+    /// Renames the directory over the final name.
+    pub fn commit(mut self) -> Result<()> {
+        let Some(tmp) = self.tmp.take() else {
+            return Ok(());
+        };
+        std::fs::rename(&tmp, &self.dest).map_err(|e| {
+            Error::io(
+                format!(
+                    "renaming {} to {}",
+                    display_path(&tmp),
+                    display_path(&self.dest)
+                ),
+                e,
+            )
+        })
+    }
+}
+
+impl Drop for AtomicDir {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let _ = std::fs::remove_dir_all(tmp);
+        }
+    }
+}
+
+/// A scratch file (mode 0600) that lives as long as this value: a part of
+/// the output made side by side with others and copied into place later.
+pub struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    /// Creates `path`, which must not exist.
+    pub fn create(path: PathBuf) -> Result<(Spool, File)> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(format!("creating {}", display_path(&path)), e))?;
+        Ok((Spool { path }, file))
+    }
+
+    /// Where the spool is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// A file being written under a temporary name.
 pub struct AtomicFile {
     file: Option<BufWriter<File>>,
@@ -20,18 +127,7 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Creates `.NAME.dumpmask-PID.tmp` beside `dest`.
     pub fn create(dest: &Path) -> Result<AtomicFile> {
-        let dir = match dest.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = dest.file_name().ok_or_else(|| {
-            Error::rules(format!("output path {} names no file", display_path(dest)))
-        })?;
-        let tmp = dir.join(format!(
-            ".{}.dumpmask-{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = temp_beside(dest, "file")?;
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -130,6 +226,25 @@ mod tests {
         assert_eq!(std::fs::read(&dest).unwrap(), b"abc");
         let mode = std::fs::metadata(&dest).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn directories_and_spools_leave_nothing_unless_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.dir");
+        {
+            let d = AtomicDir::create(&dest).unwrap();
+            std::fs::write(d.path().join("a"), b"partial").unwrap();
+            let (_spool, mut f) = Spool::create(dir.path().join("s")).unwrap();
+            f.write_all(b"partial").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let d = AtomicDir::create(&dest).unwrap();
+        let mode = std::fs::metadata(d.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::write(d.path().join("a"), b"whole").unwrap();
+        d.commit().unwrap();
+        assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"whole");
     }
 
     #[test]
