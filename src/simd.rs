@@ -10,7 +10,9 @@
 //! Scans are written once, generic over [`Lanes`], and run through
 //! [`dispatch`], which picks the widest compare the CPU has: AVX-512BW
 //! (one compare per mask), AVX2 (two), SSE2 (four, every x86_64 CPU), or a
-//! plain loop elsewhere. A test checks every level against a byte loop.
+//! plain loop elsewhere. Tests check every level's compare against a byte
+//! loop, and run every scan at every level in one process
+//! (`at_each_level`, test builds only) demanding the same answers.
 //!
 //! Departure from STYLE.md ("`unsafe` lives in one place, the mmap"): the
 //! standard library's SIMD intrinsics can only be called in `unsafe` code.
@@ -144,6 +146,10 @@ mod imp {
     /// `DUMPMASK_SIMD` (`sse2`, `avx2`): tests run the narrower paths on
     /// a wide CPU that way. It never raises the level past the CPU's.
     fn level() -> u8 {
+        #[cfg(test)]
+        if let Some(forced) = super::forced() {
+            return forced;
+        }
         let known = LEVEL.load(Ordering::Relaxed);
         if known != 0 {
             return known;
@@ -261,6 +267,19 @@ mod imp {
         }
     }
 
+    /// The levels this CPU has, narrowest first.
+    #[cfg(test)]
+    pub fn levels() -> Vec<(&'static str, u8)> {
+        let mut v = vec![("sse2", SSE2)];
+        if std::arch::is_x86_feature_detected!("avx2") {
+            v.push(("avx2", AVX2));
+        }
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            v.push(("avx512bw", AVX512));
+        }
+        v
+    }
+
     #[cfg(test)]
     pub fn each_level(check: &mut dyn FnMut(&'static str, super::EqFn<'_>)) {
         struct Eq<'a>(&'a [u8], usize, u8);
@@ -321,8 +340,37 @@ mod imp {
     }
 
     #[cfg(test)]
+    pub fn levels() -> Vec<(&'static str, u8)> {
+        vec![("bytes", 0)]
+    }
+
+    #[cfg(test)]
     pub fn each_level(check: &mut dyn FnMut(&'static str, super::EqFn<'_>)) {
         check("bytes", &|s, at, b| Bytes::load(s, at).eq(b));
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A level forced on this thread by [`at_each_level`] (0: none).
+    static FORCED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn forced() -> Option<u8> {
+    Some(FORCED.with(|f| f.get())).filter(|&l| l != 0)
+}
+
+/// Runs `f` once per level this CPU has, every [`dispatch`] on this thread
+/// using that level, so that one test process checks every
+/// implementation of a scan (as memchr tests its own). Only tests build
+/// it: release code reads no thread-local on its scans.
+#[cfg(test)]
+pub(crate) fn at_each_level(mut f: impl FnMut(&'static str)) {
+    for (name, level) in imp::levels() {
+        FORCED.with(|c| c.set(level));
+        f(name);
+        FORCED.with(|c| c.set(0));
     }
 }
 
@@ -330,6 +378,82 @@ mod imp {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Everything each scan reports on `src`, at the level in force.
+    fn every_scan(src: &[u8]) -> String {
+        let mut seen = String::new();
+        for start in [0, 1, src.len() / 2]
+            .into_iter()
+            .filter(|&s| s <= src.len())
+        {
+            for quote in [b'\'', b'"'] {
+                for backslash in [true, false] {
+                    let end = crate::sql::string_end(src, start, quote, backslash);
+                    seen += &format!("string_end {start} {quote} {backslash}: {end:?}\n");
+                }
+            }
+            for cut in [0, src.len() / 3, src.len()] {
+                let mut marks = Vec::new();
+                let r = crate::format::mysql::scan_rows(src, start, cut, Some(&mut marks));
+                seen += &format!("scan_rows {start} {cut}: {r:?} {marks:?}\n");
+            }
+            let mut commas = Vec::new();
+            let r = crate::format::mysql::row_fields(src, start, src.len(), &mut commas);
+            seen += &format!("row_fields {start}: {r:?} {commas:?}\n");
+            let mut tabs = Vec::new();
+            let mut lines = Vec::new();
+            let r =
+                crate::format::postgres::copy_lines(src, start, src.len(), &mut tabs, |l, t| {
+                    lines.push((l.start, l.fields_end, l.end, t.to_vec()));
+                    Ok(())
+                });
+            let r = r.map_err(|e| e.to_string());
+            seen += &format!("copy_lines {start}: {r:?} {lines:?}\n");
+        }
+        seen
+    }
+
+    /// Bytes dense with what the scans look for, long enough to cross
+    /// several blocks.
+    fn scan_input() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            Just(b'\''),
+            Just(b'"'),
+            Just(b'\\'),
+            Just(b'('),
+            Just(b')'),
+            Just(b','),
+            Just(b';'),
+            Just(b'\t'),
+            Just(b'\n'),
+            Just(b'\r'),
+            Just(b'`'),
+            Just(b'-'),
+            Just(b'a'),
+            any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..400)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Every scan gives the same answer at every level this CPU has,
+        /// in one process.
+        #[test]
+        fn every_scan_agrees_at_every_level(src in scan_input()) {
+            let mut first: Option<(&str, String)> = None;
+            let mut levels = 0;
+            at_each_level(|level| {
+                levels += 1;
+                let got = every_scan(&src);
+                match &first {
+                    None => first = Some((level, got)),
+                    Some((l0, want)) => assert_eq!(&got, want, "{level} against {l0}"),
+                }
+            });
+            prop_assert!(levels >= 1);
+        }
+    }
 
     fn eq_reference(src: &[u8], at: usize, b: u8) -> u64 {
         (0..64).fold(0, |m, i| {

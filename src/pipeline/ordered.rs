@@ -7,7 +7,8 @@
 //! input order. Every result waits in the reorder buffer for its turn,
 //! errors included: the consumer meets the earliest error in input order,
 //! whichever worker failed first in time. Used by the dump pipeline, the
-//! parallel compressor and the zstd frame decoder.
+//! parallel compressor, the zstd frame decoder and the tables of a pg_dump
+//! archive.
 
 use std::collections::BTreeMap;
 use std::thread::JoinHandle;
