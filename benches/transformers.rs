@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dumpmask::format::Engine;
-use dumpmask::io::input::Input;
-use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::transform::{NoRow, Prf};
 use dumpmask::rules::{build_transform, Rules, TransformSpec};
+use dumpmask::RewriterBuilder;
 
 fn spec(rule: &str) -> TransformSpec {
     TransformSpec::parse(rule).unwrap()
@@ -190,22 +189,14 @@ fn block_scans(c: &mut Criterion) {
 }
 
 fn run(dump: &[u8], rules: &str, threads: usize) -> Vec<u8> {
-    let mut rules = Some(Rules::parse(rules, "bench.toml", None).unwrap());
-    let opts = Options {
-        threads,
-        ..Options::default()
-    };
-    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
-        Ok(Engine::MySql.splitter(rules.take().unwrap(), opts.chunk_size, opts.max_statement))
-    };
-    pipeline::run(
-        Input::from_bytes(dump.to_vec(), "bench"),
-        &mut make,
-        Vec::with_capacity(dump.len()),
-        &opts,
-    )
-    .unwrap()
-    .1
+    let rules = Rules::parse(rules, "bench.toml", None).unwrap();
+    RewriterBuilder::new()
+        .threads(threads)
+        .dialect(Engine::MySql)
+        .build(rules)
+        .rewrite_bytes(dump.to_vec(), Vec::with_capacity(dump.len()))
+        .unwrap()
+        .out
 }
 
 fn pipeline_paths(c: &mut Criterion) {

@@ -24,9 +24,8 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use dumpmask::format::Engine;
-use dumpmask::io::input::Input;
-use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::Rules;
+use dumpmask::RewriterBuilder;
 
 struct Rng(u64);
 
@@ -754,33 +753,21 @@ fn rewrite(
         _ => (1, 1 << 16, false, 1 << 16),
     };
     let how = format!("threads {threads} chunk {chunk} stream {stream} window {window}");
-    let opts = Options {
-        threads,
-        chunk_size: chunk,
-        max_statement: 1 << 20,
-        window,
-        ..Options::default()
-    };
-    let mut r = Some(Rules::parse(rules, "rules.toml", None).expect("rules"));
-    if let Some(r) = r.as_mut() {
-        r.set_quiet(true);
-    }
-    let o2 = opts.clone();
-    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
-        Ok(engine.splitter(r.take().unwrap(), o2.chunk_size, o2.max_statement))
-    };
-    let input = if stream {
-        Input::Stream {
-            reader: Box::new(Cursor::new(input.to_vec())),
-            name: "stream".into(),
-        }
+    let mut rules = Rules::parse(rules, "rules.toml", None).expect("rules");
+    rules.set_quiet(true);
+    let rewriter = RewriterBuilder::new()
+        .threads(threads)
+        .chunk_size(chunk)
+        .max_statement(1 << 20)
+        .window(window)
+        .dialect(engine)
+        .build(rules);
+    let out = if stream {
+        rewriter.rewrite_reader(Cursor::new(input.to_vec()), Vec::new())
     } else {
-        Input::from_bytes(input.to_vec(), "in.sql")
+        rewriter.rewrite_bytes(input.to_vec(), Vec::new())
     };
-    let out = pipeline::run(input, &mut make, Vec::new(), &opts)
-        .map(|(_, out)| out)
-        .map_err(|e| e.to_string());
-    (out, how)
+    (out.map(|r| r.out).map_err(|e| e.to_string()), how)
 }
 
 /// One fixture's run; returns (cases, rewritten, refused, failures).

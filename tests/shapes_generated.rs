@@ -20,9 +20,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use dumpmask::format::Engine;
-use dumpmask::io::input::Input;
-use dumpmask::pipeline::{self, Options};
 use dumpmask::rules::Rules;
+use dumpmask::RewriterBuilder;
 
 const RULES: &str = "[tables.customers.columns]\nemail = \"hash\"\n";
 /// The MariaDB database the server check runs in (schema-qualified names
@@ -801,26 +800,17 @@ fn rewrite(dump: &[u8], d: Dialect) -> Result<Vec<u8>, (String, bool)> {
         Dialect::My => Engine::MySql,
         Dialect::Pg => Engine::Postgres,
     };
-    let opts = Options {
-        threads: 1,
-        chunk_size: 1 << 16,
-        max_statement: 1 << 20,
-        window: 1 << 16,
-        ..Options::default()
-    };
-    let mut rules = Some(Rules::parse(RULES, "rules.toml", None).expect("rules"));
-    let o2 = opts.clone();
-    let mut make = |_: &[u8]| -> dumpmask::Result<Box<dyn dumpmask::format::Splitter>> {
-        Ok(engine.splitter(rules.take().unwrap(), o2.chunk_size, o2.max_statement))
-    };
-    pipeline::run(
-        Input::from_bytes(dump.to_vec(), "in.sql"),
-        &mut make,
-        Vec::new(),
-        &opts,
-    )
-    .map(|(_, out)| out)
-    .map_err(|e| (e.to_string(), e.position().is_some()))
+    let rules = Rules::parse(RULES, "rules.toml", None).expect("rules");
+    RewriterBuilder::new()
+        .threads(1)
+        .chunk_size(1 << 16)
+        .max_statement(1 << 20)
+        .window(1 << 16)
+        .dialect(engine)
+        .build(rules)
+        .rewrite_bytes(dump.to_vec(), Vec::new())
+        .map(|r| r.out)
+        .map_err(|e| (e.to_string(), e.position().is_some()))
 }
 
 /// Where an original value (`pii` + 4 digits) survives.
