@@ -9,9 +9,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dumpmask::format::Engine;
 use dumpmask::rules::transform::{NoRow, Prf};
 use dumpmask::rules::{build_transform, Rules, TransformSpec};
+use dumpmask::Engine;
 use dumpmask::RewriterBuilder;
 
 fn spec(rule: &str) -> TransformSpec {
@@ -128,7 +128,7 @@ fn mysql_dump(rows: usize) -> Vec<u8> {
 /// The block scanners alone, on rows dense with escapes (binary-looking
 /// strings, as in real BLOB columns), MB/s of the bytes scanned.
 fn block_scans(c: &mut Criterion) {
-    use dumpmask::format::mysql::{row_fields, scan_rows};
+    use dumpmask::internals::{row_fields, scan_rows};
     // Rows of a number, a name and 300 pseudo-random bytes, escaped.
     let mut rows = Vec::new();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -145,7 +145,7 @@ fn block_scans(c: &mut Criterion) {
             })
             .collect();
         rows.extend_from_slice(format!("({r},'Name {r}',").as_bytes());
-        dumpmask::format::mysql::encode_string(&blob, &mut rows);
+        dumpmask::internals::encode_string(&blob, &mut rows);
         rows.push(b')');
     }
     rows.push(b';');
@@ -179,7 +179,7 @@ fn block_scans(c: &mut Criterion) {
             let mut n = 0;
             let mut p = 0;
             while let Some(q) = memchr::memchr(b'\'', &rows[p..]) {
-                p = dumpmask::sql::string_end(&rows, p + q + 1, b'\'', true).unwrap() + 1;
+                p = dumpmask::internals::string_end(&rows, p + q + 1, b'\'', true).unwrap() + 1;
                 n += 1;
             }
             black_box(n)

@@ -8,20 +8,40 @@
 
 #![deny(missing_docs)]
 
-pub mod archive;
-pub mod dialect;
+// The modules users embed: the rewriter and what it takes and gives back.
 pub mod error;
-pub mod format;
-pub mod io;
-pub mod pipeline;
 pub mod report;
-pub mod rewrite;
-pub mod rewriter;
 pub mod rules;
-pub mod schema;
-pub mod simd;
-pub mod sql;
 
+// The machinery behind it, free to change between releases.
+pub(crate) mod archive;
+pub(crate) mod dialect;
+pub(crate) mod format;
+pub(crate) mod io;
+pub(crate) mod pipeline;
+pub(crate) mod rewrite;
+mod rewriter;
+pub(crate) mod schema;
+pub(crate) mod simd;
+pub(crate) mod sql;
+
+pub use archive::detect as detect_archive;
 pub use error::{Error, ErrorKind, Result};
+pub use format::Engine;
+pub use io::compress::{Codec, Compression};
+pub use io::output::AtomicFile;
 pub use pipeline::Options;
+pub use report::{Progress, Summary};
 pub use rewriter::{CheckReport, Rewriter, RewriterBuilder, Rewritten};
+pub use rules::Rules;
+
+/// Entry points for this crate's own integration tests and benchmarks
+/// (the block scans, the value encoders, the lexer), which compile as
+/// separate crates and so cannot reach `pub(crate)` items. Not part of
+/// the API: hidden from the docs, and they change without notice.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::format::mysql::{encode_string, row_fields, scan_rows, RowsScan, LEXICAL};
+    pub use crate::format::postgres::encode_copy;
+    pub use crate::sql::{statement_end, string_end};
+}

@@ -43,8 +43,6 @@ pub enum OutPart {
 
 /// A rewritten chunk, ready for the writer.
 pub struct ChunkOut {
-    /// Position in output order.
-    pub seq: u64,
     /// The input bytes verbatim parts point into.
     pub data: SharedBytes,
     /// Rewritten bytes.
@@ -135,7 +133,6 @@ pub fn rewrite_chunk(chunk: Chunk, scratch: &mut Scratch) -> Result<ChunkOut> {
         }
     }
     Ok(ChunkOut {
-        seq: chunk.seq,
         data,
         buf,
         parts,

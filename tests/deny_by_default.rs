@@ -67,7 +67,7 @@ fn leak(out: &[u8]) -> Option<usize> {
 fn check(name: &str, dump: &str, want: Want) {
     // Every way in gives the same bytes, or the same error at the same
     // byte (the engine as the binary would detect it).
-    let engine = dumpmask::format::Engine::detect(dump.as_bytes()).expect("a dialect");
+    let engine = dumpmask::Engine::detect(dump.as_bytes()).expect("a dialect");
     let tester = common::paths::PathTester::default();
     let reference = tester.assert_agree(dump.as_bytes(), RULES, engine);
     let o = run(dump, RULES);

@@ -23,8 +23,8 @@ mod common;
 use std::io::Cursor;
 use std::time::Instant;
 
-use dumpmask::format::Engine;
 use dumpmask::rules::Rules;
+use dumpmask::Engine;
 use dumpmask::RewriterBuilder;
 
 struct Rng(u64);

@@ -40,7 +40,7 @@ fn every_variant_matches_its_expected_output_on_every_path() {
         let lib = common::paths::PathTester::default().assert_agree(
             &original,
             &text,
-            dumpmask::format::Engine::MySql,
+            dumpmask::Engine::MySql,
         );
         assert!(
             lib == common::paths::Outcome::Bytes(out.clone()),

@@ -166,7 +166,7 @@ fn round_trip(tag: &str, dump_args: &[&str]) {
                         continue; // `''` is everywhere in a dump and personal nowhere
                     }
                     let mut lit = Vec::new();
-                    dumpmask::format::mysql::encode_string(&v, &mut lit);
+                    dumpmask::internals::encode_string(&v, &mut lit);
                     assert!(
                         !contains(&bytes, &lit),
                         "{dump_args:?}: a value of {table}.{col} is still in the output"

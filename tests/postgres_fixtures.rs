@@ -30,7 +30,7 @@ fn every_variant_matches_its_expected_output_on_every_path() {
         let lib = common::paths::PathTester::default().assert_agree(
             &original,
             &text,
-            dumpmask::format::Engine::Postgres,
+            dumpmask::Engine::Postgres,
         );
         assert!(
             lib == common::paths::Outcome::Bytes(out.clone()),

@@ -3,10 +3,10 @@
 
 use std::io::Cursor;
 
-use dumpmask::format::Engine;
-use dumpmask::pipeline::Options;
+use dumpmask::internals::statement_end;
 use dumpmask::rules::Rules;
-use dumpmask::sql::statement_end;
+use dumpmask::Engine;
+use dumpmask::Options;
 use proptest::prelude::*;
 
 /// The reference statement scanner: one byte at a time, one state enum.
@@ -165,7 +165,7 @@ proptest! {
         let delim: &[u8] = if two { b";;" } else { b";" };
         let mut from = 0;
         loop {
-            let fast = statement_end(&src, from, delim, &dumpmask::format::mysql::LEXICAL).map_err(|(at, _)| at);
+            let fast = statement_end(&src, from, delim, &dumpmask::internals::LEXICAL).map_err(|(at, _)| at);
             let slow = reference_end(&src, from, delim);
             prop_assert_eq!(fast, slow, "from {}", from);
             match fast {
@@ -220,7 +220,7 @@ fn lit(v: &Option<Vec<u8>>, hex: bool) -> Vec<u8> {
         }
         Some(v) => {
             let mut s = Vec::new();
-            dumpmask::format::mysql::encode_string(v, &mut s);
+            dumpmask::internals::encode_string(v, &mut s);
             s
         }
     }
@@ -402,7 +402,7 @@ fn render_copy(rows: &[Row], expected: bool, eol: &[u8]) -> Vec<u8> {
     out.extend_from_slice(eol);
     let field = |v: &Option<Vec<u8>>, out: &mut Vec<u8>| match v {
         None => out.extend_from_slice(b"\\N"),
-        Some(v) => dumpmask::format::postgres::encode_copy(v, out),
+        Some(v) => dumpmask::internals::encode_copy(v, out),
     };
     for r in rows {
         if expected {
@@ -480,7 +480,7 @@ proptest! {
         let start = start.min(body.len());
         for quote in [b'\'', b'"'] {
             prop_assert_eq!(
-                dumpmask::sql::string_end(&body, start, quote, backslash),
+                dumpmask::internals::string_end(&body, start, quote, backslash),
                 naive_string_end(&body, start, quote, backslash)
             );
         }
@@ -496,7 +496,7 @@ proptest! {
         let start = start.min(body.len());
         for quote in [b'\'', b'"'] {
             prop_assert_eq!(
-                dumpmask::sql::string_end(&body, start, quote, true),
+                dumpmask::internals::string_end(&body, start, quote, true),
                 naive_string_end(&body, start, quote, true)
             );
         }
@@ -518,7 +518,7 @@ fn mysql_value() -> impl Strategy<Value = (Vec<u8>, bool)> {
         2 => Just((b"NULL".to_vec(), false)),
         8 => tricky.prop_map(|v| {
             let mut s = Vec::new();
-            dumpmask::format::mysql::encode_string(&v, &mut s);
+            dumpmask::internals::encode_string(&v, &mut s);
             (s, false)
         }),
         1 => prop::sample::select(vec![
@@ -601,7 +601,7 @@ proptest! {
         sep in prop::sample::select(vec![&b","[..], b",\n", b" , "]),
         cut in 0usize..4000,
     ) {
-        use dumpmask::format::mysql::{row_fields, scan_rows, RowsScan};
+        use dumpmask::internals::{row_fields, scan_rows, RowsScan};
         let mut w = Vec::new();
         let mut opens = Vec::new();
         for (i, row) in rows.iter().enumerate() {

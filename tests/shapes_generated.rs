@@ -19,8 +19,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use dumpmask::format::Engine;
 use dumpmask::rules::Rules;
+use dumpmask::Engine;
 use dumpmask::RewriterBuilder;
 
 const RULES: &str = "[tables.customers.columns]\nemail = \"hash\"\n";

@@ -22,14 +22,10 @@ pub enum ArchiveCompression {
 pub struct Header {
     /// The header's bytes, written again unchanged.
     pub raw: Vec<u8>,
-    /// Minor version (1.x).
-    pub vmin: u8,
     /// Bytes of an integer.
     pub int_size: usize,
     /// Bytes of a file offset.
     pub off_size: usize,
-    /// Format byte (1 custom, 3 tar or a directory's toc.dat).
-    pub format: u8,
     /// Data compression.
     pub compression: ArchiveCompression,
 }
@@ -253,10 +249,8 @@ pub fn read_toc(b: &[u8], dir: bool) -> Result<(Header, Vec<Entry>, usize)> {
     }
     let header = Header {
         raw: b[..r.pos].to_vec(),
-        vmin,
         int_size,
         off_size,
-        format,
         compression,
     };
     let count = r.int()?;

@@ -11,9 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dumpmask::format::Engine;
-use dumpmask::io::compress::{Codec, Compression};
 use dumpmask::report::Progress;
+use dumpmask::Engine;
+use dumpmask::{Codec, Compression};
 use dumpmask::{ErrorKind, Options};
 use run::RunConfig;
 

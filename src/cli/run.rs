@@ -7,12 +7,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use dumpmask::error::display_path;
-use dumpmask::format::Engine;
-use dumpmask::io::compress::{Codec, Compression};
-use dumpmask::io::output::AtomicFile;
 use dumpmask::report::Summary;
 use dumpmask::rules::{self, Rules};
+use dumpmask::AtomicFile;
+use dumpmask::Engine;
 use dumpmask::{CheckReport, Error, ErrorKind, Options, Result, RewriterBuilder};
+use dumpmask::{Codec, Compression};
 
 /// Everything a `dumpmask run` needs.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
         }
     }
     if cfg.input != "-" {
-        if let Some(dir) = dumpmask::archive::detect(Path::new(&cfg.input)) {
+        if let Some(dir) = dumpmask::detect_archive(Path::new(&cfg.input)) {
             return run_archive(
                 cfg,
                 rules.take().unwrap_or_else(Rules::empty),

@@ -21,8 +21,6 @@ pub struct Source {
     pub stored_size: Option<u64>,
     /// Compressed bytes read so far, for compressed input.
     pub compressed_read: Option<Arc<AtomicU64>>,
-    /// The input's compression.
-    pub compression: Compression,
 }
 
 /// The bytes of a dump.
@@ -57,7 +55,6 @@ impl Source {
             input,
             stored_size,
             compressed_read: None,
-            compression: Compression::None,
         }
     }
 
@@ -79,7 +76,6 @@ impl Source {
             },
             stored_size,
             compressed_read: Some(count),
-            compression: kind,
         }
     }
 }
@@ -135,7 +131,6 @@ impl Input {
                         },
                         stored_size: Some(size),
                         compressed_read: Some(count),
-                        compression: kind,
                     });
                 }
             }
@@ -178,7 +173,8 @@ impl Input {
         Ok(Source::plain(input, Some(size)))
     }
 
-    /// An in-memory input (tests, benchmarks).
+    /// An in-memory input.
+    #[cfg(test)]
     pub fn from_bytes(bytes: Vec<u8>, name: &str) -> Input {
         Input::Whole {
             data: Arc::new(bytes),

@@ -10,10 +10,10 @@
 //! here prints: warnings and problems are values the caller takes.
 
 mod bind;
-pub mod cond;
-pub mod fake;
-pub mod fpe;
-pub mod library;
+pub(crate) mod cond;
+pub(crate) mod fake;
+pub(crate) mod fpe;
+pub(crate) mod library;
 mod pattern;
 mod plan;
 mod registry;

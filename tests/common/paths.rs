@@ -5,8 +5,8 @@
 //! line, table and message. The SIMD level is the process's
 //! (`DUMPMASK_SIMD`); CI runs the suites at each level.
 
-use dumpmask::format::Engine;
 use dumpmask::rules::Rules;
+use dumpmask::Engine;
 use dumpmask::{Error, RewriterBuilder};
 
 /// What a path gave: the output, or the error's identity.
