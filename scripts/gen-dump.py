@@ -11,7 +11,9 @@ Usage
 Options: --dialect mysql|postgres, --layout mariadb|oracle (MySQL only; default
 mariadb), --size N[K|M|G|T] (binary units, fractions allowed, e.g. 1.5G),
 --seed INT (default 1), -o PATH or -o - for standard output (default -),
--q to suppress the summary printed on standard error.
+-q to suppress the summary printed on standard error, --profile
+standard|dense (dense: short rows dense with ruled values; see
+generate_dense; MySQL in the mariadb layout with one line per INSERT).
 
 Standard library only (Python 3.11). The output is a pure function of
 (dialect, layout, size, seed): same arguments, same bytes.
@@ -761,6 +763,179 @@ def pg_trailer(counts, key):
     return s.encode()
 
 
+
+# --------------------------------------------------------------------------
+# The dense profile: short rows dense with ruled values (scripts/bench
+# --profile dense; issue "speed on row-dense dumps"). Per GB: about 2.1 M
+# customers rows (three values a benchmark hashes, one it nulls, one it
+# fixes, a short binary token and a small JSON document with escapes),
+# 5.2 M orders rows of about 70 bytes, and an unruled event_log.
+
+DENSE_SHARE = {"customers": 0.38, "event_log": 0.25, "orders": 0.37}
+
+DENSE_MY = {
+    "customers": ["`id` int(11) NOT NULL AUTO_INCREMENT", "`first_name` varchar(64) NOT NULL",
+                  "`last_name` varchar(64) NOT NULL", "`email` varchar(128) NOT NULL",
+                  "`phone` varchar(32) DEFAULT NULL", "`birth_date` date DEFAULT NULL",
+                  "`token` varbinary(32) DEFAULT NULL",
+                  "`prefs` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`prefs`))",
+                  "PRIMARY KEY (`id`)", "UNIQUE KEY `uq_customers_email` (`email`)"],
+    "event_log": ["`id` bigint(20) NOT NULL AUTO_INCREMENT", "`level` enum('DEBUG','INFO','WARN','ERROR') NOT NULL",
+                  "`message` varchar(255) NOT NULL", "PRIMARY KEY (`id`)"],
+    "orders": ["`id` bigint(20) NOT NULL AUTO_INCREMENT", "`customer_id` int(11) NOT NULL",
+               "`ip` varchar(45) DEFAULT NULL", "`amount` decimal(10,2) NOT NULL",
+               "`created_at` datetime NOT NULL", "PRIMARY KEY (`id`)"],
+}
+
+DENSE_PG = {
+    "customers": ["id integer NOT NULL", "first_name character varying(64) NOT NULL",
+                  "last_name character varying(64) NOT NULL", "email character varying(128) NOT NULL",
+                  "phone character varying(32)", "birth_date date", "token bytea", "prefs jsonb"],
+    "event_log": ["id bigint NOT NULL", "level character varying(5) NOT NULL",
+                  "message character varying(255) NOT NULL"],
+    "orders": ["id bigint NOT NULL", "customer_id integer NOT NULL", "ip inet",
+               "amount numeric(10,2) NOT NULL", "created_at timestamp without time zone NOT NULL"],
+}
+
+
+def dense_pools(rng):
+    firsts = ["James", "Mary", "Zoë", "José", "Anne-Marie", "Li", "Olivia", "Noah", "Émile", "Aiyana",
+              "Søren", "Chloé", "Mateo", "Fatima", "Yuki", "Ola", "Björn", "Amélie", "Ravi", "Nadia",
+              "Jean \"JJ\"", "D'Arcy", "Ингрид", "Kwame", "Siobhán", "Tomás", "Hana", "Liam", "Ava", "Élodie"]
+    lasts = ["Smith", "O'Brien", "Müller", "García", "Nguyen", "Kowalski", "Dupont", "Rossi", "Tanaka",
+             "Andersson", "de la Cruz", "Ó Súilleabháin", "Petrov", "Haddad", "Okafor", "Silva", "Novak",
+             "Back\\slash", "Lefèvre", "Kim", "Jensen", "Moreau", "Schmidt", "Ivanova", "Costa", "Brown",
+             "Wilson", "Martin", "Lee", "Walker", "Hall"]
+    domains = ["example.com", "mail.example.org", "corp.example.net", "example.fr", "post.example.de"]
+    phones = ["+33 6 %02d %02d %02d %02d" % tuple(rng.randrange(100) for _ in range(4)) if i % 3 else
+              "(%03d) %03d-%04d" % (rng.randrange(200, 999), rng.randrange(1000), rng.randrange(10000))
+              for i in range(1009)]
+    dates = ["%04d-%02d-%02d" % (rng.randrange(1940, 2006), rng.randrange(1, 13), rng.randrange(1, 29))
+             for _ in range(1013)]
+    tokens = [bytes(rng.randrange(256) for _ in range(rng.randrange(8, 25))) for _ in range(2003)]
+    notes = ["say \"hi\"\n", "tab\there", "back\\slash", "quote ' inside", "ünïcödé ✓", "", "line\r\nbreak"]
+    prefs = [json.dumps({"lang": rng.choice(["fr", "en", "de"]), "news": bool(rng.randrange(2)),
+                         "note": rng.choice(notes)}, ensure_ascii=False) for _ in range(997)]
+    ips = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(4001)] + \
+          [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(499)]
+    levels = ["DEBUG", "INFO", "WARN", "ERROR"]
+    msgs = ["user %d logged in from the 'main' page" % i for i in range(50)] + \
+           ["job\t%d finished in %d ms\\n" % (i, i * 7) for i in range(50)] + \
+           ["cache miss on key \"k%d\"" % i for i in range(53)]
+    return firsts, lasts, domains, phones, dates, tokens, prefs, ips, levels, msgs
+
+
+def dense_rows(dialect, table, start, n, pools):
+    firsts, lasts, domains, phones, dates, tokens, prefs, ips, levels, msgs = pools
+    my = dialect == "mysql"
+    rows = []
+    if table == "customers":
+        for i in range(start, start + n):
+            f, l = firsts[i % 30], lasts[i % 31]
+            email = "%s.%s.%d@%s" % (ascii_fold(f).lower().replace(" ", "").replace('"', ""),
+                                     ascii_fold(l).lower().replace(" ", "").replace("'", "").replace("\\", ""),
+                                     i, domains[i % 5])
+            phone = None if i % 7 == 0 else phones[i % 1009]
+            tok = tokens[i % 2003]
+            if my:
+                rows.append(b"(%d,'%s','%s','%s',%s,'%s','%s','%s')" % (
+                    i, my_esc(f.encode()), my_esc(l.encode()), email.encode(),
+                    b"NULL" if phone is None else b"'" + phone.encode() + b"'",
+                    dates[i % 1013].encode(), my_esc(tok), my_esc(prefs[i % 997].encode())))
+            else:
+                rows.append(b"%d\t%s\t%s\t%s\t%s\t%s\t\\\\x%s\t%s" % (
+                    i, pg_esc(f.encode()), pg_esc(l.encode()), email.encode(),
+                    b"\\N" if phone is None else phone.encode(), dates[i % 1013].encode(),
+                    tok.hex().encode(), pg_esc(prefs[i % 997].encode())))
+    elif table == "orders":
+        for i in range(start, start + n):
+            ip = None if i % 50 == 0 else ips[i % 4500]
+            amount = "%d.%02d" % ((i * 7919) % 99999, i % 100)
+            ts = "2024-%02d-%02d %02d:%02d:%02d" % (i % 12 + 1, i % 28 + 1, i % 24, i % 60, (i * 7) % 60)
+            cust = (i * 2654435761) % 2000000 + 1
+            if my:
+                rows.append(b"(%d,%d,%s,%s,'%s')" % (
+                    i, cust, b"NULL" if ip is None else b"'" + ip.encode() + b"'", amount.encode(), ts.encode()))
+            else:
+                rows.append(b"%d\t%d\t%s\t%s\t%s" % (
+                    i, cust, b"\\N" if ip is None else ip.encode(), amount.encode(), ts.encode()))
+    else:
+        for i in range(start, start + n):
+            m = msgs[i % 153].encode()
+            if my:
+                rows.append(b"(%d,'%s','%s')" % (i, levels[i % 4].encode(), my_esc(m)))
+            else:
+                rows.append(b"%d\t%s\t%s" % (i, levels[i % 4].encode(), pg_esc(m)))
+    return rows
+
+
+def generate_dense(out, dialect, size, seed):
+    rng = random.Random(seed)
+    pools = dense_pools(rng)
+    counts = {}
+    my = dialect == "mysql"
+    key = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(63))
+    if my:
+        out.write(my_header(False))
+    else:
+        out.write(pg_header_dense(key))
+    end = 0.0
+    for t in TABLE_ORDER:
+        end += size * DENSE_SHARE[t]
+        if my:
+            body = ",\n".join("  " + c for c in DENSE_MY[t])
+            out.write((f"\n--\n-- Table structure for table `{t}`\n--\n\n"
+                       f"DROP TABLE IF EXISTS `{t}`;\n"
+                       "/*!40101 SET @saved_cs_client     = @@character_set_client */;\n"
+                       "/*!40101 SET character_set_client = utf8mb4 */;\n"
+                       f"CREATE TABLE `{t}` (\n{body}\n"
+                       ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;\n"
+                       "/*!40101 SET character_set_client = @saved_cs_client */;\n\n"
+                       f"--\n-- Dumping data for table `{t}`\n--\n\n"
+                       f"LOCK TABLES `{t}` WRITE;\n"
+                       f"/*!40000 ALTER TABLE `{t}` DISABLE KEYS */;\n").encode())
+        else:
+            cols = ", ".join(c.split(" ", 1)[0] for c in DENSE_PG[t])
+            out.write((pg_entry(t, "TABLE DATA", prefix="Data for ") +
+                       f"COPY public.{t} ({cols}) FROM stdin;\n").encode())
+        hdr = b"INSERT INTO `%s` VALUES " % t.encode()
+        n = 0
+        while out.total < end:
+            rows = dense_rows(dialect, t, n + 1, 20000, pools)
+            n += len(rows)
+            if my:
+                stmt, size_now = [], len(hdr)
+                for r in rows:
+                    if stmt and size_now + len(r) + 1 > NET_BUFFER_LENGTH:
+                        out.write(hdr + b",".join(stmt) + b";\n")
+                        stmt, size_now = [], len(hdr)
+                    stmt.append(r)
+                    size_now += len(r) + 1
+                if stmt:
+                    out.write(hdr + b",".join(stmt) + b";\n")
+            else:
+                out.write(b"\n".join(rows) + b"\n")
+        counts[t] = n
+        if my:
+            out.write(my_table_post(t))
+        else:
+            out.write(PG_COPY_POST)
+    if my:
+        out.write(my_trailer())
+    else:
+        out.write(("--\n-- PostgreSQL database dump complete\n--\n\n" f"\\unrestrict {key}\n\n").encode())
+    out.flush()
+    return counts
+
+
+def pg_header_dense(key):
+    s = pg_header(key).split(b"--\n-- Name: customers; Type: TABLE")[0].decode()
+    for t in TABLE_ORDER:
+        body = ",\n".join("    " + c for c in DENSE_PG[t])
+        s += (pg_entry(t, "TABLE") + f"CREATE TABLE public.{t} (\n{body}\n);\n\n\n"
+              f"ALTER TABLE public.{t} OWNER TO postgres;\n\n")
+    return s.encode()
+
 # --------------------------------------------------------------------------
 
 
@@ -822,6 +997,8 @@ def main():
                     help="MySQL only: mariadb (one tuple per line, default) or oracle (one line per INSERT)")
     ap.add_argument("--size", required=True, help="target size, e.g. 20M, 1G, 2.5G (binary units)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", choices=["standard", "dense"], default="standard",
+                    help="dense: short rows dense with ruled values (see generate_dense)")
     ap.add_argument("-o", "--output", default="-", help="output file, or - for stdout (default)")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
@@ -833,7 +1010,10 @@ def main():
     f = sys.stdout.buffer if a.output == "-" else open(a.output, "wb")
     out = Out(f)
     try:
-        counts = generate(out, a.dialect, oracle, size, a.seed)
+        if a.profile == "dense":
+            counts = generate_dense(out, a.dialect, size, a.seed)
+        else:
+            counts = generate(out, a.dialect, oracle, size, a.seed)
         f.flush()
     except BrokenPipeError:
         sys.stderr.close()
