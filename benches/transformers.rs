@@ -93,6 +93,11 @@ fn transformers(c: &mut Criterion) {
         ),
     ];
     let mut g = c.benchmark_group("transformer");
+    // The keyed PRF alone (one HMAC-SHA256), the floor of every keyed
+    // transformer: `hash` should cost little more.
+    g.bench_function("keyed PRF alone", |b| {
+        b.iter(|| black_box(prf.derive(black_box(b"hash"), black_box(b"Alice"), 0)))
+    });
     for (name, spec, input) in cases {
         let t = build_transform(&spec, None, Some(&prf)).unwrap();
         let mut out = Vec::with_capacity(256);

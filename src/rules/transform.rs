@@ -258,15 +258,31 @@ pub struct Hash {
 impl Hash {
     /// Characters drawn from one 64-bit word without noticeable bias:
     /// the largest k with base^k <= 2^64 / 2^8, so each draw keeps 8 bits
-    /// of slack.
+    /// of slack. Looked up, not counted per value: alphabets are ASCII,
+    /// so bases run from 2 to 128.
     fn chars_per_word(base: u64) -> usize {
-        let mut k = 0;
-        let mut acc: u128 = 1;
-        while acc * base as u128 <= (1u128 << 56) {
-            acc *= base as u128;
-            k += 1;
+        const fn count(base: u64) -> usize {
+            let mut k = 0;
+            let mut acc: u128 = 1;
+            while acc * base as u128 <= (1u128 << 56) {
+                acc *= base as u128;
+                k += 1;
+            }
+            k
         }
-        k
+        const TABLE: [u8; 129] = {
+            let mut t = [0u8; 129];
+            let mut b = 2;
+            while b <= 128 {
+                t[b] = count(b as u64) as u8;
+                b += 1;
+            }
+            t
+        };
+        match TABLE.get(base as usize) {
+            Some(&k) if base >= 2 => usize::from(k),
+            _ => count(base),
+        }
     }
 }
 
