@@ -12,6 +12,7 @@ pub mod archive;
 pub mod dialect;
 pub mod error;
 pub mod format;
+pub mod inspect;
 pub mod io;
 pub mod pipeline;
 pub mod report;

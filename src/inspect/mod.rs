@@ -1,0 +1,226 @@
+//! Reading a dump without writing one: `dumpmask scan` (what the dump
+//! holds, which columns look personal, starter rules) and `dumpmask
+//! verify` (proof that an anonymized dump holds no original value of a
+//! ruled column).
+//!
+//! Both read every row of every table through the same splitter and row
+//! reader as a rewrite ([`crate::format::Splitter::read_every_table`],
+//! [`crate::rewrite::read_rows`]): no second SQL value parser. This module
+//! owns the walk over a plain dump (file, standard input, gzip or zstd) or
+//! a pg_dump archive; what is done with each row is the caller's. It
+//! prints nothing: results come back as values.
+
+pub mod detect;
+pub mod scan;
+pub mod verify;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::format::{Chunk, Engine, Piece, Splitter};
+use crate::io::input::Input;
+use crate::pipeline::{self, Options};
+use crate::rewrite::{read_rows, RowRead, Scratch};
+use crate::rules::{Rules, TablePlan};
+use crate::schema::Table;
+
+/// What to do with each row, and (optionally) with every byte of the
+/// dump as read (decompressed).
+pub(crate) trait Visit {
+    /// One row of table `plan.table`.
+    fn row(&mut self, plan: &TablePlan, row: &RowRead) -> Result<()>;
+
+    /// Bytes `bytes` of the dump starting at (decompressed) offset `at`,
+    /// in order, each byte once. Parts of an archive count from zero each.
+    fn bytes(&mut self, _at: u64, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
+    /// Does this visitor look at [`Visit::bytes`]?
+    fn wants_bytes(&self) -> bool {
+        false
+    }
+}
+
+/// What a walk over a dump found besides the rows.
+pub(crate) struct Walked {
+    /// The dump's engine.
+    pub engine: Engine,
+    /// The tables its DDL declares.
+    pub tables: Vec<Table>,
+    /// Bytes read, decompressed.
+    pub bytes_in: u64,
+}
+
+/// Reads every row of the dump at `input` (`-`: standard input; a pg_dump
+/// custom or directory archive is recognised) under `rules`, handing rows
+/// and bytes to `visit`.
+pub(crate) fn walk(
+    input: &str,
+    forced: Option<Engine>,
+    rules: Rules,
+    opts: &Options,
+    visit: &mut dyn Visit,
+) -> Result<Walked> {
+    if input != "-" {
+        if let Some(dir) = crate::archive::detect(Path::new(input)) {
+            if forced == Some(Engine::MySql) {
+                return Err(Error::rules(
+                    "a pg_dump archive is PostgreSQL, not --dialect mysql",
+                ));
+            }
+            return walk_archive(Path::new(input), dir, rules, opts, visit);
+        }
+    }
+    let source = Input::open(input)?;
+    walk_input(source.input, forced, rules, opts, visit)
+}
+
+/// [`walk`] over a plain dump's bytes.
+pub(crate) fn walk_input(
+    input: Input,
+    forced: Option<Engine>,
+    rules: Rules,
+    opts: &Options,
+    visit: &mut dyn Visit,
+) -> Result<Walked> {
+    let name = input.name().to_string();
+    let opts = Options {
+        threads: 1,
+        ..opts.clone()
+    };
+    let mut rules = Some(rules);
+    let mut chosen = None;
+    let mut make = |head: &[u8]| -> Result<Box<dyn Splitter>> {
+        let engine = crate::rewriter::choose_engine(forced, head, &name)?;
+        chosen = Some(engine);
+        let rules = rules
+            .take()
+            .ok_or_else(|| Error::internal("the rules were taken twice"))?;
+        let mut s = engine.splitter(rules, opts.chunk_size, opts.max_statement);
+        s.read_every_table();
+        Ok(s)
+    };
+    let mut walker = ChunkWalker::new(visit);
+    let fed = pipeline::feed(input, &opts, &mut make, &mut |chunk| {
+        walker.chunk(&chunk).map_err(|e| e.in_file(name.clone()))?;
+        Ok(true)
+    })?;
+    Ok(Walked {
+        engine: chosen.unwrap_or(Engine::Postgres),
+        tables: fed.splitter.schema(),
+        bytes_in: fed.bytes_in,
+    })
+}
+
+/// Hands a chunk's rows and its bytes to a visitor.
+struct ChunkWalker<'v> {
+    visit: &'v mut dyn Visit,
+    scratch: Scratch,
+    /// Where the previous chunk ended (decompressed offset): the next
+    /// chunk's bytes start there, even where a ruled statement's header
+    /// lies before its first piece.
+    done_to: u64,
+}
+
+impl<'v> ChunkWalker<'v> {
+    fn new(visit: &'v mut dyn Visit) -> ChunkWalker<'v> {
+        ChunkWalker {
+            visit,
+            scratch: Scratch::default(),
+            done_to: 0,
+        }
+    }
+
+    fn chunk(&mut self, chunk: &Chunk) -> Result<()> {
+        let visit = &mut *self.visit;
+        read_rows(chunk, &mut self.scratch, &mut |plan, row| {
+            visit.row(plan, row)
+        })?;
+        if !self.visit.wants_bytes() {
+            return Ok(());
+        }
+        let end = chunk
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Verbatim(r) => r.end,
+                Piece::Rows(r) => r.trailer.as_ref().map_or(r.range.end, |t| t.end),
+            })
+            .max()
+            .unwrap_or(0) as u64
+            + chunk.base;
+        let data: &[u8] = (*chunk.data).as_ref();
+        let from = self.done_to.max(chunk.base);
+        if end > from {
+            let (a, b) = ((from - chunk.base) as usize, (end - chunk.base) as usize);
+            self.visit.bytes(from, &data[a..b.min(data.len())])?;
+            self.done_to = end;
+        }
+        Ok(())
+    }
+}
+
+/// [`walk`] over a pg_dump archive: the schema from its TOC, then each
+/// table's data (decompressed) as a plain dump's COPY rows. The bytes a
+/// visitor sees are the TOC's SQL and each table's rows, each part
+/// counted from zero.
+fn walk_archive(
+    src: &Path,
+    dir: bool,
+    rules: Rules,
+    opts: &Options,
+    visit: &mut dyn Visit,
+) -> Result<Walked> {
+    let name = crate::error::display_path(src);
+    let mut splitter = Engine::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);
+    splitter.set_partial(true);
+    splitter.read_every_table();
+    let parts = crate::archive::table_data(src, dir, splitter.as_mut())?;
+    if visit.wants_bytes() {
+        for sql in &parts.sql {
+            visit.bytes(0, sql)?;
+        }
+    }
+    let mut bytes_in = 0;
+    for part in parts.tables {
+        let mut s = Some(splitter.boxed_clone());
+        if let (Some(s), Some(copy)) = (s.as_mut(), part.copy_stmt.as_deref()) {
+            if !copy.is_empty() {
+                s.open_copy(copy)?;
+            }
+        }
+        let mut make = |_: &[u8]| -> Result<Box<dyn Splitter>> {
+            s.take().ok_or_else(|| Error::internal("splitter lost"))
+        };
+        let input = Input::Stream {
+            reader: part.rows,
+            name: format!("{name}: table data of {}", part.tag),
+        };
+        let one = Options {
+            threads: 1,
+            ..opts.clone()
+        };
+        let mut walker = ChunkWalker::new(visit);
+        let fed = pipeline::feed(input, &one, &mut make, &mut |chunk| {
+            walker.chunk(&chunk)?;
+            Ok(true)
+        })?;
+        bytes_in += fed.bytes_in;
+    }
+    splitter.set_partial(false);
+    Ok(Walked {
+        engine: Engine::Postgres,
+        tables: splitter.schema(),
+        bytes_in,
+    })
+}
+
+/// A 64-bit fingerprint of a value (SipHash with fixed keys: the same in
+/// every run, so two passes agree; never written out).
+pub(crate) fn fingerprint(v: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(v);
+    h.finish()
+}
