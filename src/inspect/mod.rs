@@ -31,8 +31,11 @@ pub(crate) trait Visit {
     fn row(&mut self, plan: &TablePlan, row: &RowRead) -> Result<()>;
 
     /// Bytes `bytes` of the dump starting at (decompressed) offset `at`,
-    /// in order, each byte once. Parts of an archive count from zero each.
-    fn bytes(&mut self, _at: u64, _bytes: &[u8]) -> Result<()> {
+    /// in order, each byte once: `rows` says whether they are data rows
+    /// (the values of INSERT tuples or COPY lines, with their separators)
+    /// or anything else (DDL, comments, statement heads and ends). Parts
+    /// of an archive count from zero each.
+    fn bytes(&mut self, _at: u64, _bytes: &[u8], _rows: bool) -> Result<()> {
         Ok(())
     }
 
@@ -140,23 +143,31 @@ impl<'v> ChunkWalker<'v> {
         if !self.visit.wants_bytes() {
             return Ok(());
         }
-        let end = chunk
-            .pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Verbatim(r) => r.end,
-                Piece::Rows(r) => r.trailer.as_ref().map_or(r.range.end, |t| t.end),
-            })
-            .max()
-            .unwrap_or(0) as u64
-            + chunk.base;
         let data: &[u8] = (*chunk.data).as_ref();
-        let from = self.done_to.max(chunk.base);
-        if end > from {
-            let (a, b) = ((from - chunk.base) as usize, (end - chunk.base) as usize);
-            self.visit.bytes(from, &data[a..b.min(data.len())])?;
-            self.done_to = end;
+        for piece in &chunk.pieces {
+            let (range, rows, trailer) = match piece {
+                Piece::Verbatim(r) => (r.clone(), false, None),
+                Piece::Rows(r) => (r.range.clone(), true, r.trailer.clone()),
+            };
+            // A ruled statement's head lies before its first piece.
+            self.send(chunk.base, data, chunk.base + range.start as u64, false)?;
+            self.send(chunk.base, data, chunk.base + range.end as u64, rows)?;
+            if let Some(t) = trailer {
+                self.send(chunk.base, data, chunk.base + t.end as u64, false)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Hands over the bytes from where the last ended up to `end`.
+    fn send(&mut self, base: u64, data: &[u8], end: u64, rows: bool) -> Result<()> {
+        let from = self.done_to.max(base);
+        if end <= from {
+            return Ok(());
+        }
+        let (a, b) = ((from - base) as usize, (end - base) as usize);
+        self.visit.bytes(from, &data[a..b.min(data.len())], rows)?;
+        self.done_to = end;
         Ok(())
     }
 }
@@ -179,7 +190,7 @@ fn walk_archive(
     let parts = crate::archive::table_data(src, dir, splitter.as_mut())?;
     if visit.wants_bytes() {
         for sql in &parts.sql {
-            visit.bytes(0, sql)?;
+            visit.bytes(0, sql, false)?;
         }
     }
     let mut bytes_in = 0;

@@ -23,6 +23,9 @@
 //! are parsed for (2) and (3) and its bytes searched for every pattern at
 //! once (Aho-Corasick) for (1).
 //!
+//! Values of blanks and punctuation alone, and values spelt as SQL
+//! literals (`NULL`, `TRUE`, `DEFAULT`, ...), are not searched for.
+//!
 //! Memory is bounded by the data's distinct values, not the dump's size:
 //! the bytes of each distinct ruled value of 3 bytes or more (and the
 //! automaton built from them, a small multiple of that), 8 bytes per
@@ -44,6 +47,18 @@ use crate::rules::{Rules, TablePlan};
 /// Values shorter than this are not searched for: a two-letter value is
 /// everywhere in any dump.
 pub const MIN_LEN: usize = 3;
+
+/// Values not searched for: literals every dump writes as syntax
+/// (`NULL`, `DEFAULT`, booleans, special numbers and dates).
+const SQL_WORDS: &[&str] = &[
+    "null",
+    "true",
+    "false",
+    "default",
+    "infinity",
+    "-infinity",
+    "nan",
+];
 
 /// Leaks listed one by one in the report (all are counted).
 const LISTED: usize = 100;
@@ -114,6 +129,9 @@ struct Original {
     origin_ids: HashMap<(String, usize), u32>,
     /// Fingerprints of values held outside ruled columns.
     outside: HashSet<u64>,
+    /// Fingerprints of the lines of text outside rows (see [`Lines`]).
+    text_lines: HashSet<u64>,
+    lines: Lines,
     /// Decoded values of the current row, and their ranges.
     row_bytes: Vec<u8>,
     row: Vec<Option<(usize, usize)>>,
@@ -137,7 +155,78 @@ impl Original {
     }
 }
 
+/// Text outside rows (DDL, comments, statement heads), cut into lines
+/// the same way in both dumps whatever the chunking: a line ends at a
+/// newline, where rows interrupt the text, or after [`Lines::MAX`] bytes.
+/// A ruled value in such a line of the output is excused when the
+/// original holds the same line: dumpmask copies DDL and comments as
+/// they are, and a value quoted there (`COMMENT ON ... 'O''Brien'`) was
+/// in the original's schema, not taken from its rows.
+#[derive(Default)]
+struct Lines {
+    buf: Vec<u8>,
+    /// Offset of the line's first byte.
+    start: u64,
+}
+
+impl Lines {
+    const MAX: usize = 1 << 20;
+
+    /// Adds text at `at` (or, with `rows`, ends the line at rows), calling
+    /// `line` with each whole line and its offset.
+    fn push(
+        &mut self,
+        at: u64,
+        bytes: &[u8],
+        rows: bool,
+        line: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if rows {
+            return self.flush(line);
+        }
+        let mut rest = bytes;
+        let mut pos = at;
+        while !rest.is_empty() {
+            if self.buf.is_empty() {
+                self.start = pos;
+            }
+            let room = Self::MAX - self.buf.len();
+            let take = match memchr::memchr(b'\n', &rest[..rest.len().min(room)]) {
+                Some(n) => n + 1,
+                None => rest.len().min(room),
+            };
+            self.buf.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            pos += take as u64;
+            if self.buf.ends_with(b"\n") || self.buf.len() >= Self::MAX {
+                self.flush(line)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, line: &mut dyn FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+        if !self.buf.is_empty() {
+            line(self.start, &self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
 impl Visit for Original {
+    fn wants_bytes(&self) -> bool {
+        true
+    }
+
+    fn bytes(&mut self, at: u64, bytes: &[u8], rows: bool) -> Result<()> {
+        let set = &mut self.text_lines;
+        self.lines.push(at, bytes, rows, &mut |_, l| {
+            set.insert(fingerprint(l));
+            Ok(())
+        })
+    }
+
     fn row(&mut self, plan: &TablePlan, row: &RowRead) -> Result<()> {
         let columns = row.columns();
         // Decode the whole row by table column.
@@ -215,9 +304,33 @@ struct Output<'a> {
     /// Tables in the output that the original does not have rows of.
     unexpected: Vec<String>,
     search: Option<Search>,
+    /// The original's lines of text outside rows.
+    text_lines: HashSet<u64>,
+    lines: Lines,
     buf: Vec<u8>,
     leaks: Vec<Leak>,
     leak_count: u64,
+}
+
+impl Search {
+    /// Reports each ruled value found in `bytes` (at output offset `at`)
+    /// at word boundaries to `leak`.
+    fn find(&self, at: u64, bytes: &[u8], leak: &mut dyn FnMut(Leak)) {
+        let word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+        for m in self.automaton.find_iter(bytes) {
+            let (s, e) = (m.start(), m.end());
+            let open = s == 0 || !word(bytes[s]) || !word(bytes[s - 1]);
+            let close = e == bytes.len() || !word(bytes[e - 1]) || !word(bytes[e]);
+            if open && close {
+                let o = &self.origins[self.origin[m.pattern().as_usize()] as usize];
+                leak(Leak {
+                    table: o.table.clone(),
+                    column: o.column.clone(),
+                    offset: at + s as u64,
+                });
+            }
+        }
+    }
 }
 
 /// The compiled search for leaked values.
@@ -252,29 +365,27 @@ impl Visit for Output<'_> {
         self.search.is_some()
     }
 
-    fn bytes(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
+    fn bytes(&mut self, at: u64, bytes: &[u8], rows: bool) -> Result<()> {
         let Some(search) = &self.search else {
             return Ok(());
         };
-        let word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
-        for m in search.automaton.find_iter(bytes) {
-            let (s, e) = (m.start(), m.end());
-            let open = s == 0 || !word(bytes[s]) || !word(bytes[s - 1]);
-            let close = e == bytes.len() || !word(bytes[e - 1]) || !word(bytes[e]);
-            if !(open && close) {
-                continue;
+        let (leaks, count) = (&mut self.leaks, &mut self.leak_count);
+        let mut note = |l: Leak| {
+            *count += 1;
+            if leaks.len() < LISTED {
+                leaks.push(l);
             }
-            self.leak_count += 1;
-            if self.leaks.len() < LISTED {
-                let o = &search.origins[search.origin[m.pattern().as_usize()] as usize];
-                self.leaks.push(Leak {
-                    table: o.table.clone(),
-                    column: o.column.clone(),
-                    offset: at + s as u64,
-                });
-            }
+        };
+        if rows {
+            search.find(at, bytes, &mut note);
         }
-        Ok(())
+        let known = &self.text_lines;
+        self.lines.push(at, bytes, rows, &mut |start, line| {
+            if !known.contains(&fingerprint(line)) {
+                search.find(start, line, &mut note);
+            }
+            Ok(())
+        })
     }
 }
 
@@ -456,18 +567,22 @@ pub fn verify(
         origins: Vec::new(),
         origin_ids: HashMap::new(),
         outside: HashSet::new(),
+        text_lines: HashSet::new(),
+        lines: Lines::default(),
         row_bytes: Vec::new(),
         row: Vec::new(),
         buf: Vec::new(),
         active: Vec::new(),
     };
     let walked = walk(original, engine, quiet.clone(), opts, &mut first)?;
+    first.bytes(0, &[], true)?;
     let Original {
         mut tables,
         patterns,
         bytes,
         origins,
         outside,
+        text_lines,
         ..
     } = first;
     // The search: every ruled value not also held whole outside ruled
@@ -494,7 +609,13 @@ pub fn verify(
         crate::format::postgres::encode_copy(v, &mut enc);
         forms.push(enc.clone());
         for f in forms {
-            if f.len() >= MIN_LEN && seen.insert(fingerprint(&f)) {
+            // A value of blanks and punctuation alone names no one, and
+            // one spelt as an SQL keyword stands in every dump's syntax.
+            let wordy = f.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80);
+            let keyword = SQL_WORDS
+                .iter()
+                .any(|k| f.eq_ignore_ascii_case(k.as_bytes()));
+            if f.len() >= MIN_LEN && wordy && !keyword && seen.insert(fingerprint(&f)) {
                 pats.push(f);
                 origin.push(*id);
             }
@@ -520,6 +641,8 @@ pub fn verify(
         tables: &mut tables,
         unexpected: Vec::new(),
         search,
+        text_lines,
+        lines: Lines::default(),
         buf: Vec::new(),
         leaks: Vec::new(),
         leak_count: 0,
@@ -531,6 +654,8 @@ pub fn verify(
         opts,
         &mut second,
     )?;
+    // (Empty rows end the last line.)
+    second.bytes(0, &[], true)?;
     let Output {
         unexpected,
         leaks,
