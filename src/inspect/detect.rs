@@ -7,8 +7,7 @@
 use serde::Serialize;
 
 /// What kind of personal data a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
     /// An e-mail address.
     Email,
@@ -44,6 +43,15 @@ pub enum Category {
     Secret,
     /// Personal data inside a JSON document (the paths say where).
     Json,
+    /// Free text written about a person (notes, comments), which holds
+    /// names and more in any shape.
+    FreeText,
+}
+
+impl Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl Category {
@@ -78,6 +86,7 @@ impl Category {
             Category::Location => "location",
             Category::Secret => "secret",
             Category::Json => "json",
+            Category::FreeText => "free_text",
             // The others are named as their transformer.
             other => other.transformer().unwrap_or("personal"),
         }
@@ -151,6 +160,7 @@ const NAME_WORDS: &[(&str, Category)] = &[
     ("username", Category::Username),
     ("login", Category::Username),
     ("nickname", Category::Username),
+    ("nick", Category::Username),
     ("benutzername", Category::Username),
     ("usuario", Category::Username),
     ("address", Category::Address),
@@ -253,6 +263,24 @@ const NAME_WORDS: &[(&str, Category)] = &[
     ("lat", Category::Location),
     ("lng", Category::Location),
     ("lon", Category::Location),
+    ("user", Category::Username),
+    ("note", Category::FreeText),
+    ("notes", Category::FreeText),
+    ("comment", Category::FreeText),
+    ("comments", Category::FreeText),
+    ("remark", Category::FreeText),
+    ("remarks", Category::FreeText),
+    ("memo", Category::FreeText),
+    ("bio", Category::FreeText),
+    ("biography", Category::FreeText),
+    ("notiz", Category::FreeText),
+    ("notizen", Category::FreeText),
+    ("bemerkung", Category::FreeText),
+    ("remarque", Category::FreeText),
+    ("commentaire", Category::FreeText),
+    ("comentario", Category::FreeText),
+    ("nota", Category::FreeText),
+    ("notas", Category::FreeText),
     ("password", Category::Secret),
     ("passwd", Category::Secret),
     ("pwd", Category::Secret),
@@ -364,6 +392,10 @@ pub fn by_name(table: &str, column: &str) -> Option<(Category, String)> {
         "has",
         "allowed",
         "length",
+        "agent",
+        "group",
+        "role",
+        "level",
     ];
     let negated = |ws: &[String]| ws.iter().any(|w| NOT.contains(&w.as_str()));
     // Whole name first (`first_name` -> `firstname`), then pairs of
@@ -742,6 +774,9 @@ mod tests {
         name_of_product: "products", "name" => None;
         contact_name: "orders", "contact_name" => Some(Category::FullName);
         user_id_is_not: "t", "user_id" => None;
+        user: "t", "user" => Some(Category::Username);
+        user_agent_is_not: "t", "user_agent" => None;
+        notes: "t", "notes" => Some(Category::FreeText);
         last_login_ip: "t", "last_login_ip" => Some(Category::Ip);
         zip: "t", "zip_code" => Some(Category::PostalCode);
         address2: "t", "address2" => Some(Category::Address);

@@ -175,7 +175,6 @@ pub fn scan(input: &str, engine: Option<Engine>, opts: &Options) -> Result<ScanR
     };
     let walked = walk(input, engine, Rules::empty(), opts, &mut sampler)?;
     let mut tables = Vec::new();
-    let mut personal = 0;
     for table in &walked.tables {
         let display = table.name.to_string();
         let seen = sampler.tables.remove(&display);
@@ -186,9 +185,7 @@ pub fn scan(input: &str, engine: Option<Engine>, opts: &Options) -> Result<ScanR
                 .as_ref()
                 .and_then(|s| s.columns.get(i).cloned())
                 .unwrap_or_default();
-            let f = judge(&display, col, &shapes);
-            personal += usize::from(f.category.is_some());
-            columns.push(f);
+            columns.push(judge(&display, col, &shapes));
         }
         tables.push(TableFinding {
             table: display,
@@ -196,6 +193,12 @@ pub fn scan(input: &str, engine: Option<Engine>, opts: &Options) -> Result<ScanR
             columns,
         });
     }
+    share_across_partitions(&mut tables, &walked.tables);
+    let personal = tables
+        .iter()
+        .flat_map(|t| &t.columns)
+        .filter(|c| c.category.is_some())
+        .count();
     Ok(ScanReport {
         dialect: match walked.engine {
             Engine::MySql => "mysql".into(),
@@ -206,6 +209,47 @@ pub fn scan(input: &str, engine: Option<Engine>, opts: &Options) -> Result<ScanR
         personal_columns: personal,
         schema: walked.tables,
     })
+}
+
+/// Partitions and inheritance children hold rows of one logical table:
+/// a column found personal in one of them (or their parent) is personal
+/// in all, as rows of another partition may hold the same data while the
+/// sample of this one did not show it.
+fn share_across_partitions(tables: &mut [TableFinding], schema: &[Table]) {
+    let family = |t: &Table| -> String {
+        t.ancestors
+            .last()
+            .map_or_else(|| t.name.to_string(), |a| a.to_string())
+    };
+    let families: Vec<String> = tables
+        .iter()
+        .map(|f| {
+            schema
+                .iter()
+                .find(|t| t.name.to_string() == f.table)
+                .map_or_else(|| f.table.clone(), family)
+        })
+        .collect();
+    let mut found: Vec<(String, String, ColumnFinding, String)> = Vec::new();
+    for (t, fam) in tables.iter().zip(&families) {
+        for c in t.columns.iter().filter(|c| c.category.is_some()) {
+            found.push((fam.clone(), c.column.clone(), c.clone(), t.table.clone()));
+        }
+    }
+    for (t, fam) in tables.iter_mut().zip(&families) {
+        for c in t.columns.iter_mut().filter(|c| c.category.is_none()) {
+            if let Some((_, _, f, from)) = found
+                .iter()
+                .find(|(ff, col, _, _)| ff == fam && *col == c.column)
+            {
+                c.category = f.category;
+                c.json_paths = f.json_paths.clone();
+                c.why = vec![format!(
+                    "personal in {from}, of the same partitioned or inherited table"
+                )];
+            }
+        }
+    }
 }
 
 /// A type as a short name for people.
@@ -371,11 +415,6 @@ fn judge(table: &str, col: &Column, shapes: &Shapes) -> ColumnFinding {
             }
         }
     }
-    if col.generated {
-        // Computed from other columns: rules go on those.
-        category = None;
-        why.clear();
-    }
     ColumnFinding {
         column: col.name.clone(),
         ty: type_name(&col.ty),
@@ -422,6 +461,7 @@ fn candidates(f: &ColumnFinding, col: &Column) -> Vec<String> {
         Category::Location => v.push(format!(
             "{{ transform = \"number_noise\", percent = 1{u} }}"
         )),
+        Category::FreeText => v.push("{ transform = \"fixed\", value = \"REDACTED\" }".into()),
         Category::Json => {
             let paths: Vec<String> = f
                 .json_paths
@@ -489,7 +529,7 @@ fn render(report: &ScanReport, choice: &[Vec<usize>], secret: &str, source: &str
         for (ci, f) in t.columns.iter().enumerate() {
             if f.generated {
                 out.push_str(&format!(
-                    "# {}: generated from other columns; no rule\n",
+                    "# {}: generated from other columns (rule those); no rule here\n",
                     comment(&f.column)
                 ));
                 continue;
