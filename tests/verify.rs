@@ -314,7 +314,10 @@ fn an_identity_copy_of_a_column_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     // The output made by rules that forgot the e-mail column.
     let full = std::fs::read_to_string(fixture("mysql/rules.toml")).unwrap();
-    let forgot = full.replace("email      = { transform = \"hash\", length = 16 }\n", "");
+    let forgot = full.replace(
+        "email      = { transform = \"email\", unique = true }\n",
+        "",
+    );
     assert_ne!(forgot, full);
     let forgot_path = dir.path().join("forgot.toml");
     std::fs::write(&forgot_path, forgot).unwrap();
