@@ -227,6 +227,71 @@ fn walk_archive(
     })
 }
 
+/// State kept per table, by the table's name. Rows come in runs of one
+/// statement, so the last table's slot is remembered (by its plan's
+/// address, and its name compared: a freed plan's address can come back
+/// for another table) and most rows find it without hashing a name.
+pub(crate) struct ByTable<T> {
+    index: std::collections::HashMap<String, usize>,
+    slots: Vec<(String, T)>,
+    /// The last plan's address and its slot.
+    last: Option<(usize, usize)>,
+}
+
+impl<T> Default for ByTable<T> {
+    fn default() -> Self {
+        ByTable {
+            index: std::collections::HashMap::new(),
+            slots: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl<T> ByTable<T> {
+    /// The slot of `plan`'s table, made by `make` when there is none.
+    pub(crate) fn slot(&mut self, plan: &TablePlan, make: impl FnOnce() -> T) -> &mut T {
+        let key = plan as *const TablePlan as usize;
+        let i = match self.last {
+            Some((k, i)) if k == key && self.slots[i].0 == plan.display => i,
+            _ => {
+                let i = match self.index.get(&plan.display) {
+                    Some(&i) => i,
+                    None => {
+                        self.slots.push((plan.display.clone(), make()));
+                        self.index
+                            .insert(plan.display.clone(), self.slots.len() - 1);
+                        self.slots.len() - 1
+                    }
+                };
+                self.last = Some((key, i));
+                i
+            }
+        };
+        &mut self.slots[i].1
+    }
+
+    /// The slot of `plan`'s table, if there is one.
+    pub(crate) fn get(&mut self, plan: &TablePlan) -> Option<&mut T> {
+        let key = plan as *const TablePlan as usize;
+        let i = match self.last {
+            Some((k, i)) if k == key && self.slots[i].0 == plan.display => i,
+            _ => {
+                let i = *self.index.get(&plan.display)?;
+                self.last = Some((key, i));
+                i
+            }
+        };
+        Some(&mut self.slots[i].1)
+    }
+
+    /// The slots by table name, in name order.
+    pub(crate) fn into_sorted(mut self) -> Vec<(String, T)> {
+        self.slots.sort_by(|a, b| a.0.cmp(&b.0));
+        self.slots
+    }
+}
+
 /// A 64-bit fingerprint of a value (SipHash with fixed keys: the same in
 /// every run, so two passes agree; never written out).
 pub(crate) fn fingerprint(v: &[u8]) -> u64 {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::detect::{self, Category};
-use super::{walk, Visit};
+use super::{walk, ByTable, Visit};
 use crate::error::Result;
 use crate::format::Engine;
 use crate::pipeline::Options;
@@ -45,7 +45,7 @@ struct TableSeen {
 }
 
 struct Sampler {
-    tables: HashMap<String, TableSeen>,
+    tables: ByTable<TableSeen>,
     buf: Vec<u8>,
     year: i32,
     json: Vec<(String, Category)>,
@@ -53,13 +53,10 @@ struct Sampler {
 
 impl Visit for Sampler {
     fn row(&mut self, plan: &TablePlan, row: &RowRead) -> Result<()> {
-        let t = self
-            .tables
-            .entry(plan.display.clone())
-            .or_insert_with(|| TableSeen {
-                rows: 0,
-                columns: vec![Shapes::default(); plan.table.columns.len()],
-            });
+        let t = self.tables.slot(plan, || TableSeen {
+            rows: 0,
+            columns: vec![Shapes::default(); plan.table.columns.len()],
+        });
         t.rows += 1;
         if t.rows > SAMPLE_FIRST && !t.rows.is_multiple_of(SAMPLE_STRIDE) {
             return Ok(());
@@ -168,16 +165,20 @@ fn this_year() -> i32 {
 /// pg_dump archives are read too).
 pub fn scan(input: &str, engine: Option<Engine>, opts: &Options) -> Result<ScanReport> {
     let mut sampler = Sampler {
-        tables: HashMap::new(),
+        tables: ByTable::default(),
         buf: Vec::new(),
         year: this_year(),
         json: Vec::new(),
     };
     let walked = walk(input, engine, Rules::empty(), opts, &mut sampler)?;
+    let mut seen_tables: HashMap<String, TableSeen> = std::mem::take(&mut sampler.tables)
+        .into_sorted()
+        .into_iter()
+        .collect();
     let mut tables = Vec::new();
     for table in &walked.tables {
         let display = table.name.to_string();
-        let seen = sampler.tables.remove(&display);
+        let seen = seen_tables.remove(&display);
         let rows = seen.as_ref().map_or(0, |s| s.rows);
         let mut columns = Vec::new();
         for (i, col) in table.columns.iter().enumerate() {

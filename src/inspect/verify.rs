@@ -37,7 +37,7 @@ use std::collections::{HashMap, HashSet};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
-use super::{fingerprint, walk, Visit};
+use super::{fingerprint, walk, ByTable, Visit};
 use crate::error::{Error, Result};
 use crate::format::Engine;
 use crate::pipeline::Options;
@@ -121,7 +121,7 @@ struct Origin {
 
 /// Pass one: the original dump.
 struct Original {
-    tables: HashMap<String, TableState>,
+    tables: ByTable<TableState>,
     /// Distinct ruled values: fingerprint to (range in `bytes`, origin).
     patterns: HashMap<u64, (usize, usize, u32)>,
     bytes: Vec<u8>,
@@ -250,10 +250,7 @@ impl Visit for Original {
         self.active.clear();
         self.active
             .extend(plan.blocks.iter().map(|b| b.cond.holds(&value)));
-        let state = self
-            .tables
-            .entry(plan.display.clone())
-            .or_insert_with(|| TableState::new(plan));
+        let state = self.tables.slot(plan, || TableState::new(plan));
         state.rows_original += 1;
         state.rows_dropped += u64::from(dropped);
         let mut searched: Vec<(usize, usize, usize)> = Vec::new();
@@ -300,7 +297,7 @@ impl Visit for Original {
 
 /// Pass two: the anonymized dump.
 struct Output<'a> {
-    tables: &'a mut HashMap<String, TableState>,
+    tables: &'a mut ByTable<TableState>,
     /// Tables in the output that the original does not have rows of.
     unexpected: Vec<String>,
     search: Option<Search>,
@@ -343,7 +340,7 @@ struct Search {
 
 impl Visit for Output<'_> {
     fn row(&mut self, plan: &TablePlan, row: &RowRead) -> Result<()> {
-        let Some(state) = self.tables.get_mut(&plan.display) else {
+        let Some(state) = self.tables.get(plan) else {
             if !self.unexpected.contains(&plan.display) {
                 self.unexpected.push(plan.display.clone());
             }
@@ -561,7 +558,7 @@ pub fn verify(
     let mut quiet = rules.clone();
     quiet.set_quiet(true);
     let mut first = Original {
-        tables: HashMap::new(),
+        tables: ByTable::default(),
         patterns: HashMap::new(),
         bytes: Vec::new(),
         origins: Vec::new(),
@@ -669,11 +666,8 @@ pub fn verify(
             first: leaks,
         });
     }
-    let mut names: Vec<&String> = tables.keys().collect();
-    names.sort();
     let mut evidence = Vec::new();
-    for name in names {
-        let t = &tables[name];
+    for (name, t) in &tables.into_sorted() {
         let expected = t.rows_original - t.rows_dropped;
         let counts_match = expected == t.rows_output;
         if !counts_match {
