@@ -188,6 +188,8 @@ const NAME_WORDS: &[(&str, Category)] = &[
     ("città", Category::City),
     ("cidade", Category::City),
     ("plaats", Category::City),
+    ("ort", Category::City),
+    ("wohnort", Category::City),
     ("город", Category::City),
     ("zip", Category::PostalCode),
     ("zipcode", Category::PostalCode),
