@@ -10,21 +10,6 @@ use std::path::Path;
 
 use common::*;
 
-fn scan_json(input: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = dumpmask()
-        .args(["scan", "--format", "json"])
-        .arg(input)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// `table.column` of every column scan found personal.
 fn found(v: &serde_json::Value) -> BTreeSet<String> {
     let mut s = BTreeSet::new();
