@@ -292,11 +292,61 @@ impl<T> ByTable<T> {
     }
 }
 
-/// A 64-bit fingerprint of a value (SipHash with fixed keys: the same in
-/// every run, so two passes agree; never written out).
+/// A 64-bit fingerprint of a value: a fixed function (the same in every
+/// run, so two passes agree; never written out), eight bytes at a time,
+/// with a final avalanche. Collisions matter only as 2^-64 chances of
+/// merging two values.
 pub(crate) fn fingerprint(v: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(v);
-    h.finish()
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (v.len() as u64).wrapping_mul(K) ^ 0x2545_f491_4f6c_dd1d;
+    let mut words = v.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ x).wrapping_mul(K).rotate_left(29);
+    }
+    let mut tail = [0u8; 8];
+    let rest = words.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    // Finalizer of MurmurHash3 (public domain): every bit moves every bit.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Hashes a key that is already a fingerprint: as it is.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct AsIs(u64);
+
+impl std::hash::Hasher for AsIs {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; anything else still spreads.
+        for &b in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A set of fingerprints.
+pub(crate) type Fingerprints = std::collections::HashSet<u64, std::hash::BuildHasherDefault<AsIs>>;
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn fingerprints_differ_by_content_and_length() {
+        let vs: [&[u8]; 6] = [b"", b"\0", b"abc", b"abd", b"abcdefgh", b"abcdefgh\0"];
+        let fs: std::collections::HashSet<u64> = vs.iter().map(|v| fingerprint(v)).collect();
+        assert_eq!(fs.len(), vs.len());
+        assert_eq!(fingerprint(b"same"), fingerprint(b"same"));
+    }
 }

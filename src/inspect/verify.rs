@@ -32,12 +32,12 @@
 //! distinct value of 3 bytes or more outside ruled columns, and 8 bytes
 //! per distinct value of each `unique` column on each side.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
-use super::{fingerprint, walk, ByTable, Visit};
+use super::{fingerprint, walk, ByTable, Fingerprints, Visit};
 use crate::error::{Error, Result};
 use crate::format::Engine;
 use crate::pipeline::Options;
@@ -80,8 +80,8 @@ struct TableState {
     digest_output: Vec<u64>,
     /// Per `unique` column: fingerprints of distinct originals (kept rows)
     /// and of distinct outputs.
-    unique_original: Vec<Option<HashSet<u64>>>,
-    unique_output: Vec<Option<HashSet<u64>>>,
+    unique_original: Vec<Option<Fingerprints>>,
+    unique_output: Vec<Option<Fingerprints>>,
     /// Columns a rule touches.
     touched: Vec<bool>,
     /// Values of ruled columns searched for, per column.
@@ -92,7 +92,7 @@ impl TableState {
     fn new(plan: &TablePlan) -> TableState {
         let n = plan.table.columns.len();
         let touched: Vec<bool> = (0..n).map(|c| plan.touches(c)).collect();
-        let unique = |c: usize| (plan.unique[c] && touched[c]).then(HashSet::new);
+        let unique = |c: usize| (plan.unique[c] && touched[c]).then(Fingerprints::default);
         TableState {
             columns: plan.table.columns.iter().map(|c| c.name.clone()).collect(),
             digest_original: vec![0; n],
@@ -123,14 +123,14 @@ struct Origin {
 struct Original {
     tables: ByTable<TableState>,
     /// Distinct ruled values: fingerprint to (range in `bytes`, origin).
-    patterns: HashMap<u64, (usize, usize, u32)>,
+    patterns: HashMap<u64, (usize, usize, u32), std::hash::BuildHasherDefault<super::AsIs>>,
     bytes: Vec<u8>,
     origins: Vec<Origin>,
     origin_ids: HashMap<(String, usize), u32>,
     /// Fingerprints of values held outside ruled columns.
-    outside: HashSet<u64>,
+    outside: Fingerprints,
     /// Fingerprints of the lines of text outside rows (see [`Lines`]).
-    text_lines: HashSet<u64>,
+    text_lines: Fingerprints,
     lines: Lines,
     /// Decoded values of the current row, and their ranges.
     row_bytes: Vec<u8>,
@@ -300,13 +300,13 @@ struct Output<'a> {
     tables: &'a mut ByTable<TableState>,
     /// Tables in the output that the original does not have rows of.
     unexpected: Vec<String>,
-    search: Option<Search>,
+    /// Where bytes to search go: the search runs on a thread of its own
+    /// (building the automaton first), beside the parsing of rows.
+    search: Option<crossbeam_channel::Sender<(u64, Vec<u8>)>>,
     /// The original's lines of text outside rows.
-    text_lines: HashSet<u64>,
+    text_lines: Fingerprints,
     lines: Lines,
     buf: Vec<u8>,
-    leaks: Vec<Leak>,
-    leak_count: u64,
 }
 
 impl Search {
@@ -366,24 +366,49 @@ impl Visit for Output<'_> {
         let Some(search) = &self.search else {
             return Ok(());
         };
-        let (leaks, count) = (&mut self.leaks, &mut self.leak_count);
-        let mut note = |l: Leak| {
-            *count += 1;
-            if leaks.len() < LISTED {
-                leaks.push(l);
-            }
-        };
-        if rows {
-            search.find(at, bytes, &mut note);
+        let lost = || Error::internal("the value search stopped");
+        if rows && !bytes.is_empty() {
+            search.send((at, bytes.to_vec())).map_err(|_| lost())?;
         }
         let known = &self.text_lines;
         self.lines.push(at, bytes, rows, &mut |start, line| {
             if !known.contains(&fingerprint(line)) {
-                search.find(start, line, &mut note);
+                search.send((start, line.to_vec())).map_err(|_| lost())?;
             }
             Ok(())
         })
     }
+}
+
+/// The search thread: builds the automaton, then searches each part of
+/// the output it is sent, in order; returns the leaks (the first
+/// [`LISTED`]) and their count.
+fn search_thread(
+    pats: Vec<Vec<u8>>,
+    origin: Vec<u32>,
+    origins: Vec<Origin>,
+    parts: crossbeam_channel::Receiver<(u64, Vec<u8>)>,
+) -> Result<(Vec<Leak>, u64)> {
+    let automaton = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&pats)
+        .map_err(|e| Error::internal(format!("building the value search: {e}")))?;
+    drop(pats);
+    let search = Search {
+        automaton,
+        origin,
+        origins,
+    };
+    let (mut leaks, mut count) = (Vec::new(), 0u64);
+    for (at, bytes) in parts {
+        search.find(at, &bytes, &mut |l| {
+            count += 1;
+            if leaks.len() < LISTED {
+                leaks.push(l);
+            }
+        });
+    }
+    Ok((leaks, count))
 }
 
 /// An original value found in the output.
@@ -559,12 +584,12 @@ pub fn verify(
     quiet.set_quiet(true);
     let mut first = Original {
         tables: ByTable::default(),
-        patterns: HashMap::new(),
+        patterns: HashMap::default(),
         bytes: Vec::new(),
         origins: Vec::new(),
         origin_ids: HashMap::new(),
-        outside: HashSet::new(),
-        text_lines: HashSet::new(),
+        outside: Fingerprints::default(),
+        text_lines: Fingerprints::default(),
         lines: Lines::default(),
         row_bytes: Vec::new(),
         row: Vec::new(),
@@ -586,7 +611,7 @@ pub fn verify(
     // columns, as decoded and as the dump's own literals write it.
     let mut pats: Vec<Vec<u8>> = Vec::new();
     let mut origin = Vec::new();
-    let mut seen: HashSet<u64> = HashSet::new();
+    let mut seen = Fingerprints::default();
     let mut enc = Vec::new();
     for (h, (a, b, id)) in &patterns {
         if outside.contains(h) {
@@ -620,45 +645,41 @@ pub fn verify(
     }
     drop(bytes);
     let distinct = patterns.len() - patterns.keys().filter(|h| outside.contains(h)).count();
-    let search = if pats.is_empty() {
-        None
+    let (sender, searcher) = if pats.is_empty() {
+        (None, None)
     } else {
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&pats)
-            .map_err(|e| Error::internal(format!("building the value search: {e}")))?;
-        Some(Search {
-            automaton,
-            origin,
-            origins,
-        })
+        let (tx, rx) = crossbeam_channel::bounded(64);
+        let handle = std::thread::spawn(move || search_thread(pats, origin, origins, rx));
+        (Some(tx), Some(handle))
     };
-    drop(pats);
     let mut second = Output {
         tables: &mut tables,
         unexpected: Vec::new(),
-        search,
+        search: sender,
         text_lines,
         lines: Lines::default(),
         buf: Vec::new(),
-        leaks: Vec::new(),
-        leak_count: 0,
     };
-    let out_walked = walk(
+    let walked_out = walk(
         anonymized,
         engine.or(Some(walked.engine)),
         quiet,
         opts,
         &mut second,
-    )?;
+    );
     // (Empty rows end the last line.)
-    second.bytes(0, &[], true)?;
+    let ended = walked_out.and_then(|w| second.bytes(0, &[], true).map(|()| w));
     let Output {
-        unexpected,
-        leaks,
-        leak_count,
-        ..
+        unexpected, search, ..
     } = second;
+    drop(search);
+    let (leaks, leak_count) = match searcher {
+        Some(h) => h
+            .join()
+            .map_err(|_| Error::internal("the value search panicked"))??,
+        None => (Vec::new(), 0),
+    };
+    let out_walked = ended?;
     let mut faults = Vec::new();
     if leak_count > 0 {
         faults.push(Fault::Leak {
