@@ -327,7 +327,7 @@ impl std::hash::Hasher for AsIs {
     fn write(&mut self, bytes: &[u8]) {
         // Only u64 keys are hashed here; anything else still spreads.
         for &b in bytes {
-            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(b);
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
     fn write_u64(&mut self, v: u64) {
