@@ -8,8 +8,10 @@
 
 #![deny(missing_docs)]
 
-// The modules users embed: the rewriter and what it takes and gives back.
+// The modules users embed: the rewriter and what it takes and gives back,
+// and the dump's inspection (`scan`, `verify`).
 pub mod error;
+pub mod inspect;
 pub mod report;
 pub mod rules;
 

@@ -108,18 +108,7 @@ pub fn rewrite_chunk(chunk: Chunk, scratch: &mut Scratch) -> Result<ChunkOut> {
                 let table = counts.table(&p.stmt.plan);
                 let (first_sep, kept) =
                     rewrite_rows(src, &p, &mut buf, scratch, table).map_err(|e| {
-                        let line_of = |b: u64| {
-                            let rel = (b - chunk.base) as usize;
-                            Some(
-                                chunk.base_line
-                                    + memchr::memchr_iter(b'\n', &src[..rel.min(src.len())]).count()
-                                        as u64
-                                    + 1,
-                            )
-                        };
-                        e.offset_by(chunk.base)
-                            .in_table(p.stmt.plan.display.clone())
-                            .resolve_line(line_of)
+                        place(e, src, chunk.base, chunk.base_line, &p.stmt.plan.display)
                     })?;
                 parts.push(OutPart::Rows {
                     stmt: p.stmt,
@@ -151,10 +140,136 @@ fn rewrite_rows(
     scratch: &mut Scratch,
     counts: &mut TableCounts,
 ) -> Result<(usize, u64)> {
+    let mut first_sep = None;
+    let mut kept = 0u64;
+    each_row(src, piece, scratch, |scratch, span| {
+        if let Some(sep) = emit_row(src, span, piece, out, scratch, counts)? {
+            first_sep.get_or_insert(sep);
+            kept += 1;
+        }
+        Ok(())
+    })?;
+    Ok((first_sep.unwrap_or(0), kept))
+}
+
+/// Parses each row of a piece into `scratch.values` and calls `row` with
+/// its span: the separator's start, the row's start and its end (the
+/// line end included for COPY). Error offsets are relative to `src`.
+fn each_row(
+    src: &[u8],
+    piece: &RowsPiece,
+    scratch: &mut Scratch,
+    row: impl FnMut(&mut Scratch, (usize, usize, usize)) -> Result<()>,
+) -> Result<()> {
     match piece.stmt.format {
-        RowFormat::Tuples(syntax) => rewrite_tuples(src, piece, out, scratch, counts, syntax),
-        RowFormat::CopyText => rewrite_copy(src, piece, out, scratch, counts),
+        RowFormat::Tuples(syntax) => each_tuple(src, piece, scratch, syntax, row),
+        RowFormat::CopyText => each_copy_line(src, piece, scratch, row),
     }
+}
+
+/// One row as [`read_rows`] hands it over: its values by position, with
+/// the table column each stands for. A value is read only when asked for
+/// (the row pass records where each field lies, and reads only those a
+/// rule needs), so a reader that looks at a few rows goes at the speed of
+/// finding them.
+pub struct RowRead<'a> {
+    src: &'a [u8],
+    base: u64,
+    format: RowFormat,
+    layout: &'a RowLayout,
+    values: &'a [Value],
+}
+
+impl RowRead<'_> {
+    /// The table column of each value position.
+    pub fn columns(&self) -> &[usize] {
+        &self.layout.columns
+    }
+
+    /// Decodes the value at position `i` into `out` (cleared first);
+    /// `None` for NULL. A value that cannot be read is an error at its
+    /// offset, as in a rewrite.
+    pub fn value<'o>(&self, i: usize, out: &'o mut Vec<u8>) -> Result<Option<&'o [u8]>> {
+        out.clear();
+        let Some(&(mut lit, vs, mut lit_end, stop)) = self.values.get(i) else {
+            return Ok(None);
+        };
+        if is_unread(&(lit, vs, lit_end, stop)) {
+            match self.format {
+                RowFormat::CopyText => {
+                    lit = postgres::copy_field(self.src, vs, stop);
+                    lit_end = stop;
+                }
+                RowFormat::Tuples(t) => {
+                    let within = &self.src[..stop];
+                    let p = skip_ws(within, vs, stop);
+                    let (l, end, e) = (t.value)(within, p)
+                        .map_err(|(at, what)| Error::input(self.base + at as u64, what))?;
+                    if skip_ws(within, e, stop) != stop {
+                        return Err(Error::input(
+                            self.base + e as u64,
+                            "expected `,` or `)` after a value",
+                        ));
+                    }
+                    return Ok(l.decode(within, (p, end), out).map(|_| out.as_slice()));
+                }
+            }
+        }
+        Ok(lit
+            .decode(self.src, (vs, lit_end), out)
+            .map(|_| out.as_slice()))
+    }
+}
+
+/// Reads the rows of every [`Piece::Rows`] of a chunk (whose statements
+/// mark every value as needed: see
+/// [`crate::format::Splitter::read_every_table`]) and hands each to
+/// `visit` with its statement's plan. Nothing is written; rows are parsed
+/// exactly as a rewrite parses them, and a row that cannot be read is the
+/// same error.
+pub fn read_rows(
+    chunk: &Chunk,
+    scratch: &mut Scratch,
+    visit: &mut dyn FnMut(&crate::rules::TablePlan, &RowRead) -> Result<()>,
+) -> Result<()> {
+    let src: &[u8] = (*chunk.data).as_ref();
+    for piece in &chunk.pieces {
+        let Piece::Rows(p) = piece else { continue };
+        each_row(src, p, scratch, |scratch, (_, row_start, _)| {
+            let width = scratch.values.len();
+            let Some(layout) = p.stmt.layout(width) else {
+                return Err(Error::input(
+                    row_start as u64,
+                    format!(
+                        "row has {width} values; the table's columns call for {}",
+                        p.stmt.widths()
+                    ),
+                ));
+            };
+            let row = RowRead {
+                src,
+                base: chunk.base,
+                format: p.stmt.format,
+                layout,
+                values: &scratch.values,
+            };
+            visit(&p.stmt.plan, &row)
+        })
+        .map_err(|e| place(e, src, chunk.base, chunk.base_line, &p.stmt.plan.display))?;
+    }
+    Ok(())
+}
+
+/// An error at an offset into a chunk's bytes `src`, placed in the input
+/// (byte and line) and in its table.
+fn place(e: Error, src: &[u8], base: u64, base_line: u64, table: &str) -> Error {
+    let line_of = |b: u64| {
+        let rel = (b - base) as usize;
+        Some(base_line + memchr::memchr_iter(b'\n', &src[..rel.min(src.len())]).count() as u64 + 1)
+    };
+    e.offset_by(base)
+        .in_table(table.to_string())
+        .resolve_line(line_of)
 }
 
 fn skip_ws(src: &[u8], mut p: usize, end: usize) -> usize {
@@ -173,19 +288,16 @@ fn skip_gap(src: &[u8], p: usize, end: usize, lx: &Lexical) -> Result<usize> {
 }
 
 /// `(v, v, ...)` rows separated by commas.
-fn rewrite_tuples(
+fn each_tuple(
     src: &[u8],
     piece: &RowsPiece,
-    out: &mut Vec<u8>,
     scratch: &mut Scratch,
-    counts: &mut TableCounts,
     syntax: &TupleSyntax,
-) -> Result<(usize, u64)> {
+    mut row: impl FnMut(&mut Scratch, (usize, usize, usize)) -> Result<()>,
+) -> Result<()> {
     let (read_value, lx) = (syntax.value, syntax.lexical);
     let end = piece.range.end;
     let mut p = piece.range.start;
-    let mut first_sep = None;
-    let mut kept = 0u64;
     let mut first_row = piece.first;
     // The splitter's marks, while they agree with what is read here.
     let mut marks = piece
@@ -245,12 +357,9 @@ fn rewrite_tuples(
         } else {
             p = read_all(src, p, end, read_value, scratch)?;
         }
-        if let Some(sep) = emit_row(src, (sep_start, row_start, p), piece, out, scratch, counts)? {
-            first_sep.get_or_insert(sep);
-            kept += 1;
-        }
+        row(scratch, (sep_start, row_start, p))?;
     }
-    Ok((first_sep.unwrap_or(0), kept))
+    Ok(())
 }
 
 /// Walks the splitter's marks (see [`RowsPiece::marks`]) in order.
@@ -324,14 +433,21 @@ fn read_all(
 }
 
 /// One value as [`Scratch::values`] holds it: literal, value start,
-/// literal end, value end.
+/// literal end, value end. A field the row pass did not read is recorded
+/// as NULL with an empty literal (a real NULL never is: `NULL`, `\\N`)
+/// and its field's end.
 type Value = (Literal, usize, usize, usize);
+
+/// Is this a field the row pass left unread?
+fn is_unread(v: &Value) -> bool {
+    v.0 == Literal::Null && v.1 == v.2
+}
 
 /// The values of a row whose field separators are known: field `i` runs
 /// from just past separator `i - 1` (the first from `first`) to separator
 /// `i` (the last to `last`). Those the layout needs are read with `read`;
-/// the others are only recorded by position (as NULL, which nothing
-/// reads: [`emit_row`] looks at needed positions only). A row of a width
+/// the others are only recorded by position (see [`Value`]; [`emit_row`]
+/// looks at needed positions only). A row of a width
 /// the table does not have is left to [`emit_row`] to report.
 fn push_fields(
     first: usize,
@@ -347,7 +463,7 @@ fn push_fields(
         if layout.is_some_and(|l| l.needed[i]) {
             values.push(read(start, stop)?);
         } else {
-            values.push((Literal::Null, start, start, start));
+            values.push((Literal::Null, start, start, stop));
         }
     }
     Ok(())
@@ -355,14 +471,12 @@ fn push_fields(
 
 /// COPY text rows: one per line, fields separated by tabs. Only the
 /// fields a rule needs are looked at (see [`push_fields`]).
-fn rewrite_copy(
+fn each_copy_line(
     src: &[u8],
     piece: &RowsPiece,
-    out: &mut Vec<u8>,
     scratch: &mut Scratch,
-    counts: &mut TableCounts,
-) -> Result<(usize, u64)> {
-    let mut kept = 0u64;
+    mut row: impl FnMut(&mut Scratch, (usize, usize, usize)) -> Result<()>,
+) -> Result<()> {
     let mut tabs = std::mem::take(&mut scratch.commas);
     let res = postgres::copy_lines(
         src,
@@ -382,15 +496,11 @@ fn rewrite_copy(
                 &mut scratch.values,
                 |start, stop| Ok((postgres::copy_field(src, start, stop), start, stop, stop)),
             )?;
-            let span = (line.start, line.start, line.end);
-            if emit_row(src, span, piece, out, scratch, counts)?.is_some() {
-                kept += 1;
-            }
-            Ok(())
+            row(scratch, (line.start, line.start, line.end))
         },
     );
     scratch.commas = tabs;
-    res.map(|()| (0, kept))
+    res
 }
 
 /// Applies the plan to one parsed row (`scratch.values`) spanning
@@ -448,19 +558,7 @@ fn emit_row(
         };
         let value = |i: usize| row.original(i);
         let dropped = plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
-            || plan.sample.as_ref().is_some_and(|s| {
-                let mut key = Vec::new();
-                for &k in &s.key {
-                    match value(k) {
-                        Some(v) => {
-                            key.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                            key.extend_from_slice(v);
-                        }
-                        None => key.push(0xff),
-                    }
-                }
-                !s.keeps(&key)
-            });
+            || plan.sample.as_ref().is_some_and(|s| !s.keeps_row(value));
         if dropped {
             counts.rows_dropped += 1;
             return Ok(None);

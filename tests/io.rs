@@ -179,7 +179,7 @@ fn report_has_the_documented_fields_and_no_values() {
     }
     let customers = &v["tables"]["dumpmask_fixture.customers"];
     assert_eq!(customers["rows_seen"], 12);
-    assert_eq!(customers["columns"]["email"]["transform"], "hash");
+    assert_eq!(customers["columns"]["email"]["transform"], "email");
     assert_eq!(customers["columns"]["email"]["values_changed"], 12);
     assert_eq!(
         v["bytes_in"],

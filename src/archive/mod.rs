@@ -36,9 +36,7 @@ use std::sync::Arc;
 
 use custom::rewrite_custom;
 use directory::rewrite_directory;
-#[cfg(test)]
-use toc::Extra;
-use toc::{read_toc, write_toc, ArchiveCompression, Entry};
+use toc::{read_toc, write_toc, ArchiveCompression, Entry, Extra, Header};
 
 use crate::error::{display_path, Error, Result};
 use crate::format::{Engine, SharedBytes, Split, Splitter};
@@ -115,6 +113,110 @@ pub fn learn_schema_of(src: &Path, dir: bool, splitter: &mut dyn Splitter) -> Re
     }
 }
 
+/// One table's data in an archive, ready to read (decompressed).
+pub struct TableData {
+    /// The entry's tag (the table's name), for messages.
+    pub tag: String,
+    /// The entry's `COPY ... FROM stdin;` statement, if its data is COPY
+    /// rows.
+    pub copy_stmt: Option<Vec<u8>>,
+    /// The rows.
+    pub rows: Box<dyn Read + Send>,
+}
+
+/// What [`table_data`] finds in an archive.
+pub struct ArchiveParts {
+    /// The SQL of every TOC entry, in order (DDL, comments, statistics).
+    pub sql: Vec<Vec<u8>>,
+    /// Each table's data, in TOC order.
+    pub tables: Vec<TableData>,
+}
+
+/// Teaches `splitter` the archive's schema (as [`learn_schema_of`]) and
+/// opens every table's data for reading: `dumpmask scan` and `verify` read
+/// an archive as a plain dump's statements and COPY rows. Data of a kind
+/// dumpmask does not read is an error (as in a rewrite).
+pub fn table_data(src: &Path, dir: bool, splitter: &mut dyn Splitter) -> Result<ArchiveParts> {
+    let Opened {
+        name,
+        data,
+        header,
+        entries,
+        toc_end,
+    } = open(src, dir)?;
+    let b: &[u8] = (*data).as_ref();
+    learn_schema(&entries, splitter).map_err(|e| e.in_file(name.clone()))?;
+    let gzip = header.compression == ArchiveCompression::Gzip;
+    let sql = entries.iter().filter_map(|e| e.defn.clone()).collect();
+    let tag =
+        |e: &Entry| String::from_utf8_lossy(e.tag.as_deref().unwrap_or_default()).into_owned();
+    let mut tables = Vec::new();
+    if dir {
+        for e in &entries {
+            let Extra::File(Some(f)) = &e.extra else {
+                continue;
+            };
+            if f.is_empty() || is_large_objects(e) {
+                continue;
+            }
+            if !is_table_data(e) {
+                return Err(unknown_data(e).in_file(name));
+            }
+            let fname = String::from_utf8_lossy(f).into_owned();
+            let gz = src.join(format!("{fname}.gz"));
+            let (path, compressed) = if gzip && gz.is_file() {
+                (gz, true)
+            } else {
+                (src.join(&fname), false)
+            };
+            let input = File::open(&path)
+                .map_err(|err| Error::io(format!("opening {}", display_path(&path)), err))?;
+            let rows: Box<dyn Read + Send> = if compressed {
+                Box::new(flate2::read::MultiGzDecoder::new(
+                    std::io::BufReader::with_capacity(1 << 20, input),
+                ))
+            } else {
+                Box::new(input)
+            };
+            tables.push(TableData {
+                tag: tag(e),
+                copy_stmt: e.copy_stmt.clone(),
+                rows,
+            });
+        }
+    } else {
+        for blk in blocks::scan_blocks(b, toc_end, &header)? {
+            if blk.kind != 1 {
+                continue;
+            }
+            let Some(e) = entries.iter().find(|e| e.dump_id == blk.dump_id) else {
+                continue;
+            };
+            if !is_table_data(e) {
+                return Err(unknown_data(e).in_file(name));
+            }
+            let raw = blocks::ChunkReader {
+                data: data.clone(),
+                pos: blk.start + 1 + 1 + header.int_size,
+                left: 0,
+                int_size: header.int_size,
+                done: false,
+            };
+            let rows: Box<dyn Read + Send> = if gzip {
+                Box::new(flate2::read::ZlibDecoder::new(raw))
+            } else {
+                Box::new(raw)
+            };
+            tables.push(TableData {
+                tag: tag(e),
+                copy_stmt: e.copy_stmt.clone(),
+                rows,
+            });
+        }
+    }
+    Ok(ArchiveParts { sql, tables })
+}
+
 /// Is this a table's data that the rewrite reads? Whatever its form: COPY
 /// rows after the entry's COPY statement, or INSERT statements
 /// (`pg_dump --inserts`), which the splitter reads as in a plain dump.
@@ -154,14 +256,21 @@ pub fn detect(path: &Path) -> Option<bool> {
     (&head == b"PGDMP").then_some(false)
 }
 
-/// Rewrites a pg_dump archive (`dir`: directory format) into `dest`.
-pub fn rewrite(
-    src: &Path,
-    dest: &Path,
-    dir: bool,
-    rules: Rules,
-    opts: &Options,
-) -> Result<Summary> {
+/// An archive's TOC file, mapped and read.
+struct Opened {
+    /// The archive's name for messages.
+    name: String,
+    /// The TOC file's bytes (a custom archive's whole file).
+    data: SharedBytes,
+    header: Header,
+    entries: Vec<Entry>,
+    /// Where the TOC ends (a custom archive's data blocks follow).
+    toc_end: usize,
+}
+
+/// Maps the archive's TOC file and reads its header and TOC; archives
+/// whose data dumpmask cannot decompress are refused.
+fn open(src: &Path, dir: bool) -> Result<Opened> {
     let name = display_path(src);
     let toc_path = if dir {
         src.join("toc.dat")
@@ -171,12 +280,12 @@ pub fn rewrite(
     let file = File::open(&toc_path)
         .map_err(|e| Error::io(format!("opening {}", display_path(&toc_path)), e))?;
     // SAFETY: read-only map of an input file, as for plain dumps (see
-    // io::input); the output is only published when the run succeeds.
+    // io::input); a rewrite's output is only published when it succeeds.
     let map = unsafe { memmap2::Mmap::map(&file) }
         .map_err(|e| Error::io(format!("reading {name}"), e))?;
     let data: SharedBytes = Arc::new(MapBytes(map));
-    let b: &[u8] = (*data).as_ref();
-    let (header, mut entries, toc_end) = read_toc(b, dir).map_err(|e| e.in_file(name.clone()))?;
+    let (header, entries, toc_end) =
+        read_toc((*data).as_ref(), dir).map_err(|e| e.in_file(name.clone()))?;
     if matches!(
         header.compression,
         ArchiveCompression::Lz4 | ArchiveCompression::Zstd
@@ -187,6 +296,30 @@ pub fn rewrite(
         )
         .in_file(name));
     }
+    Ok(Opened {
+        name,
+        data,
+        header,
+        entries,
+        toc_end,
+    })
+}
+
+/// Rewrites a pg_dump archive (`dir`: directory format) into `dest`.
+pub fn rewrite(
+    src: &Path,
+    dest: &Path,
+    dir: bool,
+    rules: Rules,
+    opts: &Options,
+) -> Result<Summary> {
+    let Opened {
+        name,
+        data,
+        header,
+        mut entries,
+        toc_end,
+    } = open(src, dir)?;
     // Learn the schema as a plain dump would give it; every table's data
     // is then rewritten by a copy of this splitter, side by side.
     let mut splitter = Engine::Postgres.splitter(rules, opts.chunk_size, opts.max_statement);

@@ -5,6 +5,7 @@
 mod progress;
 mod run;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -23,6 +24,7 @@ mod exit {
     pub const USAGE_OR_RULES: u8 = 2;
     pub const INPUT: u8 = 3;
     pub const IO: u8 = 4;
+    pub const FAULTS: u8 = 5;
     pub const INTERNAL: u8 = 70;
     pub const INTERRUPTED: u8 = 130;
     pub const BROKEN_PIPE: u8 = 141;
@@ -45,6 +47,65 @@ enum Command {
     Run(RunArgs),
     /// Validate a rules file against a dump's schema; write nothing.
     Check(CheckArgs),
+    /// List tables, columns, types, row counts and the columns that look
+    /// personal, with why; optionally write starter rules. Never prints a
+    /// data value.
+    Scan(ScanArgs),
+    /// Prove after the fact that an anonymized dump holds no original
+    /// value of a ruled column, no colliding unique output, and no changed
+    /// unruled column. Never prints a data value.
+    Verify(VerifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) to standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// The dump to read: a file path, a pg_dump archive, or `-` for
+    /// standard input.
+    input: String,
+    /// Write starter rules here (strict; a commented rule per personal
+    /// column; `keep` for the rest).
+    #[arg(long)]
+    rules_out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// The dump's dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    /// The original dump (file, compressed file, archive, or `-`).
+    original: String,
+    /// The anonymized dump made from it (file, compressed file, archive,
+    /// or `-`; not both `-`).
+    anonymized: String,
+    /// The rules file the anonymized dump was made with.
+    #[arg(long, short = 'r')]
+    rules: PathBuf,
+    /// Write JSON evidence here (counts, rules fingerprint, sha256 of both
+    /// dumps, version, time; never a data value).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// The dumps' dialect.
+    #[arg(long, value_enum, default_value_t = DialectArg::Auto)]
+    dialect: DialectArg,
+    /// Print nothing but faults and errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(clap::Args, Debug)]
@@ -157,6 +218,153 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args),
+        Command::Scan(args) => scan(args),
+        Command::Verify(args) => verify(args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "dumpmask", &mut std::io::stdout());
+            ExitCode::from(exit::OK)
+        }
+        Command::Man => man(),
+    }
+}
+
+/// The man page, from the same definitions as `--help`: the command's own
+/// page, then each subcommand's as a section.
+fn man() -> ExitCode {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut out: Vec<u8> = Vec::new();
+    let page = clap_mangen::Man::new(cmd.clone());
+    if let Err(e) = page.render(&mut out) {
+        return fail(dumpmask::Error::io("writing the man page", e));
+    }
+    for sub in cmd.get_subcommands() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        let title = format!("dumpmask {}", sub.get_name()).to_uppercase();
+        let page = clap_mangen::Man::new(sub.clone());
+        let _ = writeln!(out, ".SH \"{title}\"");
+        if let Err(e) = page
+            .render_description_section(&mut out)
+            .and_then(|()| page.render_synopsis_section(&mut out))
+            .and_then(|()| page.render_options_section(&mut out))
+        {
+            return fail(dumpmask::Error::io("writing the man page", e));
+        }
+    }
+    match std::io::stdout().write_all(&out) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit::BROKEN_PIPE),
+        Err(e) => fail(dumpmask::Error::io("writing the man page", e)),
+    }
+}
+
+fn scan(args: ScanArgs) -> ExitCode {
+    let report = match dumpmask::inspect::scan::scan(
+        &args.input,
+        dialect(args.dialect),
+        &Options::default(),
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if let Some(path) = &args.rules_out {
+        let text = dumpmask::inspect::scan::starter_rules(&report, &args.input);
+        if let Err(e) = run::write_atomically(path, text.as_bytes()) {
+            return fail(e);
+        }
+    }
+    let shown = match args.format {
+        FormatArg::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        FormatArg::Text => render_scan(&report),
+    };
+    print!("{shown}");
+    if let Some(path) = &args.rules_out {
+        if matches!(args.format, FormatArg::Text) {
+            println!(
+                "starter rules written to {} (review them, then: dumpmask check --rules {} {})",
+                path.display(),
+                path.display(),
+                args.input
+            );
+        }
+    }
+    ExitCode::from(exit::OK)
+}
+
+/// The scan as text: per table its rows and columns, personal ones
+/// marked with their category and why.
+fn render_scan(r: &dumpmask::inspect::scan::ScanReport) -> String {
+    let mut out = String::new();
+    for t in &r.tables {
+        out.push_str(&format!(
+            "{}: {} row(s), {} column(s)\n",
+            t.table,
+            t.rows,
+            t.columns.len()
+        ));
+        let width = t
+            .columns
+            .iter()
+            .map(|c| c.column.chars().count())
+            .max()
+            .unwrap_or(0);
+        for c in &t.columns {
+            let pad = width - c.column.chars().count();
+            let mut line = format!("  {}{}  {}", c.column, " ".repeat(pad), c.ty);
+            if c.unique {
+                line.push_str(" unique");
+            }
+            if let Some(cat) = c.category {
+                line.push_str(&format!(
+                    "  PERSONAL {}: {}",
+                    cat.as_str(),
+                    c.why.join("; ")
+                ));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!(
+        "{} table(s), {} personal-looking column(s) ({} dump, {} bytes read)\n",
+        r.tables.len(),
+        r.personal_columns,
+        r.dialect,
+        r.bytes
+    ));
+    out
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let cfg = run::VerifyConfig {
+        original: args.original,
+        anonymized: args.anonymized,
+        rules: args.rules,
+        dialect: dialect(args.dialect),
+        report: args.report,
+    };
+    let verdict = match run::verify(&cfg) {
+        Ok(v) => v,
+        Err(e) => return fail(e),
+    };
+    for f in &verdict.faults {
+        println!("{f}");
+    }
+    if verdict.ok {
+        if !args.quiet {
+            let rows: u64 = verdict.tables.iter().map(|t| t.rows_output).sum();
+            println!(
+                "ok: {} table(s), {rows} row(s); {} distinct ruled value(s) searched for, none found; unique rules hold; unruled columns unchanged",
+                verdict.tables.len(),
+                verdict.distinct_values_searched
+            );
+        }
+        ExitCode::from(exit::OK)
+    } else {
+        println!("verify failed: {} fault(s)", verdict.faults.len());
+        ExitCode::from(exit::FAULTS)
     }
 }
 

@@ -146,10 +146,82 @@ fn builder(cfg: &RunConfig) -> RewriterBuilder {
 
 /// Writes the JSON run report, atomically.
 fn write_report(path: &Path, summary: &Summary) -> Result<()> {
+    write_atomically(path, summary.to_json().as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically (mode 0600).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
-    f.write_all(summary.to_json().as_bytes())
-        .map_err(|e| Error::io("writing the report", e))?;
+    f.write_all(bytes)
+        .map_err(|e| Error::io(format!("writing {}", display_path(path)), e))?;
     f.commit()
+}
+
+/// What `dumpmask verify` needs.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// The original dump, or `-`.
+    pub original: String,
+    /// The anonymized dump, or `-`.
+    pub anonymized: String,
+    /// The rules file.
+    pub rules: PathBuf,
+    /// The dumps' dialect; `None` to detect it.
+    pub dialect: Option<Engine>,
+    /// Where to write the JSON evidence.
+    pub report: Option<PathBuf>,
+}
+
+/// Verifies, and writes the evidence when asked: the verdict, the rules
+/// fingerprint, the sha256 of both dumps as stored (computed beside the
+/// comparison, on threads of their own), the version and the time.
+pub fn verify(cfg: &VerifyConfig) -> Result<dumpmask::inspect::verify::Verdict> {
+    use dumpmask::inspect::verify;
+    let rules = Rules::load(&cfg.rules)?;
+    let started = std::time::SystemTime::now();
+    let clock = std::time::Instant::now();
+    let hashing = [cfg.original.clone(), cfg.anonymized.clone()].map(|p| {
+        let wanted = cfg.report.is_some() && p != "-";
+        std::thread::spawn(move || wanted.then(|| verify::sha256_of(Path::new(&p))).transpose())
+    });
+    let verdict = verify::verify(
+        &rules,
+        &cfg.original,
+        &cfg.anonymized,
+        cfg.dialect,
+        &Options::default(),
+    )?;
+    let mut sums = Vec::new();
+    for h in hashing {
+        sums.push(
+            h.join()
+                .map_err(|_| Error::internal("the sha256 thread panicked"))??,
+        );
+    }
+    if let Some(path) = &cfg.report {
+        let evidence = verify::Evidence {
+            verdict: &verdict,
+            version: env!("CARGO_PKG_VERSION"),
+            time: verify::utc_timestamp(started),
+            duration_seconds: clock.elapsed().as_secs_f64(),
+            rules_fingerprint: format!("sha256:{}", rules.fingerprint()),
+            original: verify::DumpEvidence {
+                path: cfg.original.clone(),
+                sha256: sums[0].clone(),
+                bytes_read: verdict.bytes_original,
+            },
+            anonymized: verify::DumpEvidence {
+                path: cfg.anonymized.clone(),
+                sha256: sums[1].clone(),
+                bytes_read: verdict.bytes_output,
+            },
+        };
+        let mut text = serde_json::to_string_pretty(&evidence)
+            .map_err(|e| Error::internal(format!("writing the evidence: {e}")))?;
+        text.push('\n');
+        write_atomically(path, text.as_bytes())?;
+    }
+    Ok(verdict)
 }
 
 /// Rewrites a pg_dump archive (custom file or directory) into another of

@@ -362,6 +362,12 @@ pub trait Splitter: Send + Sync {
     /// the `\.` line. The statement is not written again.
     fn open_copy(&mut self, copy_stmt: &[u8]) -> Result<()>;
 
+    /// From now on, rows of every table the dump declares come out as
+    /// [`Piece::Rows`], ruled or not (with plans that change nothing for
+    /// tables no rule touches): `dumpmask scan` and `verify` read them.
+    /// What counts as ruled does not change.
+    fn read_every_table(&mut self);
+
     /// Large objects seen, which pass through unchanged.
     fn large_objects(&self) -> u64;
 

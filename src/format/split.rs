@@ -90,6 +90,9 @@ pub struct DumpSplitter {
     /// The marks of the rows [`DumpSplitter::tuples`] just returned, when
     /// its block scan covered them all.
     marks: Option<Vec<u64>>,
+    /// Hand the rows of every table to the workers, not only the ruled
+    /// ones (see [`Splitter::read_every_table`]).
+    read_all: bool,
 }
 
 impl DumpSplitter {
@@ -111,6 +114,7 @@ impl DumpSplitter {
             partial: false,
             large_objects: 0,
             marks: None,
+            read_all: false,
         }
     }
 
@@ -475,7 +479,16 @@ impl DumpSplitter {
     ) -> Result<Option<Arc<DataStatement>>> {
         let name = &self.catalog.lookup(name);
         let display = name.to_string();
-        let plan = self.catalog.plan_for(name, column_list.as_deref(), at)?;
+        let mut plan = self.catalog.plan_for(name, column_list.as_deref(), at)?;
+        if plan.is_none() && self.read_all {
+            // Rows no rule touches, read all the same (scan, verify); a
+            // table met without columns cannot be read value by value.
+            plan = self
+                .catalog
+                .table(name)
+                .filter(|t| !t.columns.is_empty())
+                .map(|t| Arc::new(TablePlan::read_only(t)));
+        }
         let Some(plan) = plan else { return Ok(None) };
         let layouts = layouts(&plan, column_list.as_deref())
             .map_err(|m| Error::input(at, m).in_table(display.clone()))?;
@@ -996,6 +1009,10 @@ impl Splitter for DumpSplitter {
         }
         self.open = Some(open);
         Ok(())
+    }
+
+    fn read_every_table(&mut self) {
+        self.read_all = true;
     }
 
     fn large_objects(&self) -> u64 {

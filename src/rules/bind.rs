@@ -165,6 +165,7 @@ impl Rules {
         hits.sort();
         let display = table.name.to_string();
         let mut actions: Vec<Option<Arc<dyn Transform>>> = vec![None; table.columns.len()];
+        let mut unique = vec![false; table.columns.len()];
         let mut drop_all = false;
         let mut drop_when = None;
         let mut sample = None;
@@ -250,6 +251,7 @@ impl Rules {
             for c in &rule.columns {
                 if let Some((idx, t)) = bind_column(c, &mut problem) {
                     actions[idx] = Some(t);
+                    unique[idx] = c.spec.unique;
                 }
             }
             for (local, b) in rule.blocks.iter().enumerate() {
@@ -465,6 +467,7 @@ impl Rules {
             sample,
             blocks,
             reads,
+            unique,
         };
         if !plan.is_active() {
             return (None, problems);

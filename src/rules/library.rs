@@ -524,7 +524,7 @@ impl Transform for Iban {
 }
 
 /// The Luhn check digit for `digits` (without it).
-fn luhn_digit(digits: &[u8]) -> u8 {
+pub(crate) fn luhn_digit(digits: &[u8]) -> u8 {
     let sum: u32 = digits
         .iter()
         .rev()
@@ -632,7 +632,8 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// The civil date (year, month, day) of a day count since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -29,6 +29,9 @@ pub struct TablePlan {
     pub blocks: Vec<PlanBlock>,
     /// Columns whose original values conditions or sampling read, sorted.
     pub reads: Vec<usize>,
+    /// By column index: its plain rule says `unique = true` (distinct
+    /// inputs must give distinct outputs; `dumpmask verify` checks it).
+    pub unique: Vec<bool>,
 }
 
 /// Conditional column rules, bound to a table.
@@ -55,6 +58,22 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// Is the row whose original values `value` gives kept? The key is
+    /// each key column's length and bytes (a NULL is one 0xff byte).
+    pub fn keeps_row<'a>(&self, value: impl Fn(usize) -> Option<&'a [u8]>) -> bool {
+        let mut key = Vec::new();
+        for &k in &self.key {
+            match value(k) {
+                Some(v) => {
+                    key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                    key.extend_from_slice(v);
+                }
+                None => key.push(0xff),
+            }
+        }
+        self.keeps(&key)
+    }
+
     /// Is a row with these key values kept?
     pub fn keeps(&self, key_values: &[u8]) -> bool {
         let h = self.prf.derive(self.domain.as_bytes(), key_values, 0);
@@ -64,6 +83,32 @@ impl Sample {
 }
 
 impl TablePlan {
+    /// A plan that changes nothing: rows of `table` are only read
+    /// (`dumpmask scan` and `verify` read every table's values).
+    pub fn read_only(table: &Table) -> TablePlan {
+        TablePlan {
+            table: table.clone(),
+            display: table.name.to_string(),
+            actions: vec![None; table.columns.len()],
+            drop_all: false,
+            drop_when: None,
+            sample: None,
+            blocks: Vec::new(),
+            reads: Vec::new(),
+            unique: vec![false; table.columns.len()],
+        }
+    }
+
+    /// Can a rule change column `col` in some row (a plain rule, a
+    /// conditional one, or `set`)?
+    pub fn touches(&self, col: usize) -> bool {
+        self.actions.get(col).is_some_and(Option::is_some)
+            || self
+                .blocks
+                .iter()
+                .any(|b| b.actions.iter().any(|(c, _)| *c == col))
+    }
+
     /// Does any row of this table need rewriting or dropping?
     pub fn is_active(&self) -> bool {
         self.drop_all

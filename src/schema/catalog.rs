@@ -125,6 +125,11 @@ impl Catalog {
         t
     }
 
+    /// The table `name` (resolved) as declared so far.
+    pub fn table(&self, name: &QualifiedName) -> Option<&Table> {
+        self.tables.get(name).map(|(t, _)| t)
+    }
+
     /// The tables met so far, in order.
     pub fn seen(&self) -> &[QualifiedName] {
         &self.seen

@@ -330,3 +330,19 @@ impl Drop for PgDb {
             .status();
     }
 }
+
+/// `dumpmask scan --format json` of `input`, with `extra` arguments.
+pub fn scan_json(input: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = dumpmask()
+        .args(["scan", "--format", "json"])
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
