@@ -3,8 +3,9 @@
 //!
 //! The library is the product: a [`RewriterBuilder`] makes a [`Rewriter`],
 //! which rewrites or checks a dump from a reader, bytes or a path into a
-//! writer the caller owns. The `dumpmask` binary parses arguments, opens
-//! files and standard streams, and calls it.
+//! writer the caller owns, and a [`RecordRewriter`] for JSON Lines and
+//! CSV under the same rules. The `dumpmask` binary parses arguments,
+//! opens files and standard streams, and calls it.
 
 #![deny(missing_docs)]
 
@@ -14,6 +15,7 @@ pub mod error;
 pub mod format;
 pub mod io;
 pub mod pipeline;
+pub mod records;
 pub mod report;
 pub mod rewrite;
 pub mod rewriter;
@@ -24,4 +26,5 @@ pub mod sql;
 
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::Options;
+pub use records::{CsvOptions, RecordFormat, RecordOptions, RecordRewriter};
 pub use rewriter::{CheckReport, Rewriter, RewriterBuilder, Rewritten};

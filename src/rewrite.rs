@@ -15,6 +15,7 @@ use crate::format::{
 };
 use crate::report::{ChunkCounts, TableCounts};
 use crate::rules::transform::{Outcome, Row};
+use crate::rules::TablePlan;
 use crate::schema::ColumnType;
 use crate::sql::{self, Lexical};
 
@@ -450,21 +451,7 @@ fn emit_row(
             bytes: &scratch.row_bytes,
         };
         let value = |i: usize| row.original(i);
-        let dropped = plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
-            || plan.sample.as_ref().is_some_and(|s| {
-                let mut key = Vec::new();
-                for &k in &s.key {
-                    match value(k) {
-                        Some(v) => {
-                            key.extend_from_slice(&(v.len() as u64).to_le_bytes());
-                            key.extend_from_slice(v);
-                        }
-                        None => key.push(0xff),
-                    }
-                }
-                !s.keeps(&key)
-            });
-        if dropped {
+        if drops(plan, &value) {
             counts.rows_dropped += 1;
             return Ok(None);
         }
@@ -543,10 +530,30 @@ fn emit_row(
     Ok(Some(row_start - sep_start))
 }
 
-/// The decoded original values of the current row that the plan reads.
-struct DecodedRow<'a> {
-    cols: &'a [(usize, Option<Range<usize>>)],
-    bytes: &'a [u8],
+/// Does the plan drop a row (`drop_when`, `sample_percent`) whose
+/// original values `value` gives by column? Shared by every row format.
+pub(crate) fn drops<'a>(plan: &'a TablePlan, value: &dyn Fn(usize) -> Option<&'a [u8]>) -> bool {
+    plan.drop_when.as_ref().is_some_and(|c| c.holds(value))
+        || plan.sample.as_ref().is_some_and(|s| {
+            let mut key = Vec::new();
+            for &k in &s.key {
+                match value(k) {
+                    Some(v) => {
+                        key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                        key.extend_from_slice(v);
+                    }
+                    None => key.push(0xff),
+                }
+            }
+            !s.keeps(&key)
+        })
+}
+
+/// The decoded original values of the current row that the plan reads:
+/// each read column and its range in `bytes` (`None`: NULL or absent).
+pub(crate) struct DecodedRow<'a> {
+    pub(crate) cols: &'a [(usize, Option<Range<usize>>)],
+    pub(crate) bytes: &'a [u8],
 }
 
 impl Row for DecodedRow<'_> {
