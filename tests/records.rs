@@ -11,6 +11,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
 use std::time::{Duration, Instant};
 
 use common::{contains, dumpmask};
@@ -35,6 +36,26 @@ fn run(args: &[&str]) -> Output {
     dumpmask().arg("run").arg("-q").args(args).output().unwrap()
 }
 
+/// The arguments of a record run: rules, format and table.
+fn args<'a>(rules: &'a Path, format: &'a str, table: &'a str) -> Vec<&'a str> {
+    vec![
+        "--rules",
+        rules.to_str().unwrap(),
+        "--input-format",
+        format,
+        "--table",
+        table,
+    ]
+}
+
+/// A record run of `input` with `extra` arguments, expected to succeed.
+fn records(rules: &Path, format: &str, table: &str, extra: &[&str], input: &Path) -> Vec<u8> {
+    let mut a = args(rules, format, table);
+    a.extend_from_slice(extra);
+    a.push(input.to_str().unwrap());
+    run_ok(&a)
+}
+
 fn run_ok(args: &[&str]) -> Vec<u8> {
     let out = run(args);
     assert!(
@@ -48,24 +69,7 @@ fn run_ok(args: &[&str]) -> Vec<u8> {
 /// `dumpmask run -q ARGS -` with `input` on standard input (the streaming
 /// path).
 fn run_piped(args: &[&str], input: &[u8]) -> Output {
-    let mut child = dumpmask()
-        .arg("run")
-        .arg("-q")
-        .args(args)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
+    common::run_stdin(args, input)
 }
 
 const CONSENT_RULES: &str = r#"
@@ -145,15 +149,7 @@ fn consent_case_end_to_end() {
     let rules = write(&d, "rules.toml", CONSENT_RULES.as_bytes());
     let input = consent_events();
     let events = write(&d, "events.jsonl", &input);
-    let out = run_ok(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "jsonl",
-        "--table",
-        "events",
-        events.to_str().unwrap(),
-    ]);
+    let out = records(&rules, "jsonl", "events", &[], &events);
     let ins: Vec<&[u8]> = input.split_inclusive(|&b| b == b'\n').collect();
     let outs: Vec<&[u8]> = out.split_inclusive(|&b| b == b'\n').collect();
     assert_eq!(ins.len(), outs.len());
@@ -256,15 +252,7 @@ fn one_email_one_pseudonym_in_dump_events_and_csv() {
 {"email":"al\u0069ce@example.com","profile":{"contact":{"email":"alice@example.com"}}}
 "#,
     );
-    let ev = run_ok(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "jsonl",
-        "--table",
-        "events",
-        events.to_str().unwrap(),
-    ]);
+    let ev = records(&rules, "jsonl", "events", &[], &events);
     let lines: Vec<Value> = ev
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -282,15 +270,7 @@ fn one_email_one_pseudonym_in_dump_events_and_csv() {
         "export.csv",
         b"id,email\n1,alice@example.com\n2,\"bob+tag@example.org\"\n",
     );
-    let out = run_ok(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "csv",
-        "--table",
-        "export",
-        csv.to_str().unwrap(),
-    ]);
+    let out = records(&rules, "csv", "export", &[], &csv);
     let records = read_csv(&out, b',');
     assert_eq!(records[1][1].0, from_dump[0]);
     assert_eq!(records[2][1].0, from_dump[1]);
@@ -338,15 +318,7 @@ fn csv_round_trip_keeps_counts_and_quoting() {
     let rules = write(&d, "rules.toml", CSV_RULES.as_bytes());
     let input = people_csv();
     let file = write(&d, "people.csv", &input);
-    let out = run_ok(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "csv",
-        "--table",
-        "people",
-        file.to_str().unwrap(),
-    ]);
+    let out = records(&rules, "csv", "people", &[], &file);
     let before = read_csv(&input, b',');
     let after = read_csv(&out, b',');
     assert_eq!(before.len(), after.len(), "records");
@@ -395,18 +367,13 @@ fn csv_without_header_and_with_another_delimiter() {
         "t.csv",
         b"1;alice@example.com;x\n2;\"bob;b@example.com\";y\n",
     );
-    let out = run_ok(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
+    let out = records(
+        &rules,
         "csv",
-        "--table",
         "t",
-        "--delimiter",
-        ";",
-        "--no-header",
-        file.to_str().unwrap(),
-    ]);
+        &["--delimiter", ";", "--no-header"],
+        &file,
+    );
     let recs = read_csv(&out, b';');
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[0][0].0, "1");
@@ -482,20 +449,15 @@ fn assert_fails_at(format: &str, extra: &[&str], body: &[u8], line: u64, secret_
     let input = write(&d, "in", body);
     let out_path = d.join("out");
     for threads in ["1", "2"] {
-        let mut args = vec![
-            "--rules",
-            rules.to_str().unwrap(),
-            "--input-format",
-            format,
-            "--table",
-            "t",
+        let mut args = args(&rules, format, "t");
+        args.extend_from_slice(&[
             "--threads",
             threads,
             "--chunk-size",
             "16",
             "-o",
             out_path.to_str().unwrap(),
-        ];
+        ]);
         args.extend_from_slice(extra);
         args.push(input.to_str().unwrap());
         let out = run(&args);
@@ -507,14 +469,7 @@ fn assert_fails_at(format: &str, extra: &[&str], body: &[u8], line: u64, secret_
         assert!(std::fs::read_dir(&d).unwrap().count() == 2, "a stray file");
     }
     // The streaming path says the same.
-    let mut args = vec![
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        format,
-        "--table",
-        "t",
-    ];
+    let mut args = args(&rules, format, "t");
     args.extend_from_slice(extra);
     let out = run_piped(&args, body);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -571,14 +526,7 @@ fn a_key_no_record_has_is_an_error_unless_allowed() {
         b"[secret]\nenv = \"DUMPMASK_SECRET\"\n[tables.t.columns]\nemial = \"email\"\n",
     );
     let input = write(&d, "in.jsonl", b"{\"email\":\"a@example.com\"}\n");
-    let base = [
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "jsonl",
-        "--table",
-        "t",
-    ];
+    let base = args(&rules, "jsonl", "t");
     let out = run(&[&base[..], &[input.to_str().unwrap()]].concat());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -594,15 +542,7 @@ fn a_key_no_record_has_is_an_error_unless_allowed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
     // A CSV header is known: a rule on a column it lacks fails up front.
     let csv = write(&d, "in.csv", b"email\na@example.com\n");
-    let out = run(&[
-        "--rules",
-        rules.to_str().unwrap(),
-        "--input-format",
-        "csv",
-        "--table",
-        "t",
-        csv.to_str().unwrap(),
-    ]);
+    let out = run(&[&args(&rules, "csv", "t")[..], &[csv.to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -638,15 +578,8 @@ fn threads_chunks_and_streams_give_the_same_bytes() {
     ];
     for (rules, format, table, body) in cases {
         let input = write(&d, "input", &body);
-        let base = [
-            "--rules",
-            rules.to_str().unwrap(),
-            "--input-format",
-            format,
-            "--table",
-            table,
-        ];
-        let reference = run_ok(&[&base[..], &["--threads", "1", input.to_str().unwrap()]].concat());
+        let base = args(rules, format, table);
+        let reference = records(rules, format, table, &["--threads", "1"], &input);
         assert_ne!(reference, body, "{format}: nothing was rewritten");
         for extra in [
             &["--threads", "2"][..],
@@ -654,7 +587,7 @@ fn threads_chunks_and_streams_give_the_same_bytes() {
             &["--threads", "1", "--chunk-size", "7"][..],
             &["--threads", "2", "--chunk-size", "100"][..],
         ] {
-            let got = run_ok(&[&base[..], extra, &[input.to_str().unwrap()]].concat());
+            let got = records(rules, format, table, extra, &input);
             assert!(got == reference, "{format} {extra:?} differs");
         }
         let piped = run_piped(&base, &body);

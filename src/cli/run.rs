@@ -88,40 +88,7 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     let rewriter = builder(cfg)
         .compression(codec(cfg))
         .build(rules.take().unwrap_or_else(Rules::empty));
-    let from_stdin = cfg.input == "-";
-    let mut summary = match &cfg.output {
-        None => {
-            // A small buffer: rows and verbatim runs larger than it (most
-            // of the output) are written straight from where they lie
-            // instead of being copied into the buffer first.
-            let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), out)
-            } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), out)
-            }?;
-            done.summary
-        }
-        Some(path) => {
-            let file = AtomicFile::create(path)?;
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), file)
-            } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), file)
-            }
-            .map_err(|e| match e.kind() {
-                ErrorKind::Io => e.in_file(display_path(path)),
-                _ => e,
-            })?;
-            done.out.commit()?;
-            done.summary
-        }
-    };
-    summary.rules_fingerprint = fingerprint;
-    if let Some(path) = &cfg.report {
-        write_report(path, &summary)?;
-    }
-    Ok(summary)
+    to_output(cfg, &rewriter, &fingerprint)
 }
 
 /// Rewrites JSON records or CSV: the same files, streams and atomic
@@ -135,30 +102,68 @@ fn run_records(
     let rewriter = builder(cfg)
         .compression(codec(cfg))
         .build_records(rules, records.clone());
+    to_output(cfg, &rewriter, fingerprint)
+}
+
+/// A dump rewriter or a record rewriter, as the run drives it.
+trait Rewrites {
+    /// Rewrites standard input into `out`.
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)>;
+    /// Rewrites the file at `path` into `out`.
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)>;
+}
+
+impl Rewrites for dumpmask::Rewriter {
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)> {
+        self.rewrite_reader(std::io::stdin(), out)
+            .map(|d| (d.summary, d.out))
+    }
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)> {
+        self.rewrite_path(path, out).map(|d| (d.summary, d.out))
+    }
+}
+
+impl Rewrites for dumpmask::RecordRewriter {
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)> {
+        self.rewrite_reader(std::io::stdin(), out)
+            .map(|d| (d.summary, d.out))
+    }
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)> {
+        self.rewrite_path(path, out).map(|d| (d.summary, d.out))
+    }
+}
+
+/// Runs `rewriter` from the run's input into standard output or into the
+/// output file (published only when the whole run succeeded), then
+/// writes the report.
+fn to_output(cfg: &RunConfig, rewriter: &impl Rewrites, fingerprint: &str) -> Result<Summary> {
     let from_stdin = cfg.input == "-";
     let mut summary = match &cfg.output {
         None => {
+            // A small buffer: rows and verbatim runs larger than it (most
+            // of the output) are written straight from where they lie
+            // instead of being copied into the buffer first.
             let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), out)
+            if from_stdin {
+                rewriter.stdin(out)
             } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), out)
-            }?;
-            done.summary
+                rewriter.path(Path::new(&cfg.input), out)
+            }?
+            .0
         }
         Some(path) => {
             let file = AtomicFile::create(path)?;
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), file)
+            let (summary, file) = if from_stdin {
+                rewriter.stdin(file)
             } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), file)
+                rewriter.path(Path::new(&cfg.input), file)
             }
             .map_err(|e| match e.kind() {
                 ErrorKind::Io => e.in_file(display_path(path)),
                 _ => e,
             })?;
-            done.out.commit()?;
-            done.summary
+            file.commit()?;
+            summary
         }
     };
     summary.rules_fingerprint = fingerprint.to_string();
