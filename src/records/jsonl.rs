@@ -415,6 +415,21 @@ pub fn write_outcome(
     }
 }
 
+/// Reusable buffers of [`rewrite_paths`].
+#[derive(Debug, Default)]
+pub struct PathScratch {
+    /// The document as the last path left it.
+    doc: Vec<u8>,
+    /// The document being written by the current path.
+    next: Vec<u8>,
+    /// A leaf's decoded value.
+    input: Vec<u8>,
+    /// What a transformer made of it.
+    produced: Vec<u8>,
+    /// An object key, decoded.
+    key: Vec<u8>,
+}
+
 /// Rewrites the value `b[f.start..f.end]` under a `json` rule's paths into
 /// `out`, changing only the leaves the paths reach; every other byte of
 /// the document is copied. A string value holding a JSON document (JSON
@@ -424,144 +439,132 @@ pub fn rewrite_paths(
     f: Field,
     paths: &[JsonPath],
     row: &dyn Row,
+    ps: &mut PathScratch,
     out: &mut Vec<u8>,
 ) -> Result<Rewrite, ScanError> {
-    let (mut doc, embedded) = match f.kind {
-        FieldKind::JsonNull => return Ok(Rewrite::Unchanged),
-        FieldKind::JsonString => {
-            let mut text = Vec::new();
-            unescape(&b[f.start + 1..f.end - 1], &mut text).map_err(|m| (f.start, m))?;
-            // A string that is not a JSON document cannot have paths
-            // rewritten; fail rather than pass it through.
-            let start = ws(&text, 0);
-            let end = value_end(&text, start, 0)
-                .map_err(|_| (f.start, "a `json` rule's string value is not valid JSON"))?
-                .1;
-            if ws(&text, end) != text.len() {
-                return Err((f.start, "a `json` rule's string value is not valid JSON"));
+    let mut doc = std::mem::take(&mut ps.doc);
+    let mut next = std::mem::take(&mut ps.next);
+    doc.clear();
+    let result = (|| {
+        let embedded = match f.kind {
+            FieldKind::JsonNull => return Ok(Rewrite::Unchanged),
+            FieldKind::JsonString => {
+                unescape(&b[f.start + 1..f.end - 1], &mut doc).map_err(|m| (f.start, m))?;
+                // A string that is not a JSON document cannot have paths
+                // rewritten; fail rather than pass it through.
+                let start = ws(&doc, 0);
+                let end = value_end(&doc, start, 0)
+                    .map_err(|_| (f.start, "a `json` rule's string value is not valid JSON"))?
+                    .1;
+                if ws(&doc, end) != doc.len() {
+                    return Err((f.start, "a `json` rule's string value is not valid JSON"));
+                }
+                true
             }
-            (text, true)
+            _ => {
+                doc.extend_from_slice(&b[f.start..f.end]);
+                false
+            }
+        };
+        for (steps, t) in paths {
+            next.clear();
+            let start = ws(&doc, 0);
+            next.extend_from_slice(&doc[..start]);
+            let end = walk(&doc, start, steps, t.as_ref(), row, ps, &mut next)?;
+            next.extend_from_slice(&doc[end..]);
+            std::mem::swap(&mut doc, &mut next);
         }
-        _ => (b[f.start..f.end].to_vec(), false),
-    };
-    let mut next = Vec::with_capacity(doc.len());
-    for (steps, t) in paths {
-        next.clear();
-        let start = ws(&doc, 0);
-        next.extend_from_slice(&doc[..start]);
-        let end = walk(&doc, start, steps, t.as_ref(), row, &mut next)?;
-        next.extend_from_slice(&doc[end..]);
-        std::mem::swap(&mut doc, &mut next);
-    }
-    if embedded {
-        write_string(&doc, out).map_err(|m| (f.start, m))?;
-    } else {
-        out.extend_from_slice(&doc);
-    }
-    Ok(Rewrite::Written)
+        if embedded {
+            write_string(&doc, out).map_err(|m| (f.start, m))?;
+        } else {
+            out.extend_from_slice(&doc);
+        }
+        Ok(Rewrite::Written)
+    })();
+    ps.doc = doc;
+    ps.next = next;
+    result
 }
 
-/// Copies the value at `b[i]` into `out`, rewriting the leaves `steps`
-/// reach with `t`; returns the offset past the value. Error offsets are
-/// relative to `b`.
+/// Copies the value at `b[i]` (valid JSON) into `out`, rewriting the
+/// leaves `steps` reach with `t`; returns the offset past the value.
+/// Error offsets are relative to `b`.
 fn walk(
     b: &[u8],
     i: usize,
     steps: &[PathStep],
     t: &dyn Transform,
     row: &dyn Row,
+    ps: &mut PathScratch,
     out: &mut Vec<u8>,
 ) -> Result<usize, ScanError> {
-    let (kind, end) = value_end(b, i, 0)?;
+    let copy = |out: &mut Vec<u8>| -> Result<usize, ScanError> {
+        let e = value_end(b, i, 0)?.1;
+        out.extend_from_slice(&b[i..e]);
+        Ok(e)
+    };
     let Some((step, rest)) = steps.split_first() else {
+        let (kind, end) = value_end(b, i, 0)?;
         let f = Field {
             start: i,
             end,
             kind,
         };
-        let mut input = Vec::new();
-        let present = decode(b, f, &mut input).map_err(|m| (i, m))?;
-        let mut produced = Vec::new();
+        ps.input.clear();
+        ps.produced.clear();
+        let present = decode(b, f, &mut ps.input).map_err(|m| (i, m))?;
         let outcome = t
-            .apply(present.map(|_| input.as_slice()), row, &mut produced)
+            .apply(present.map(|_| ps.input.as_slice()), row, &mut ps.produced)
             .map_err(|_| (i, "a transformer refused a value inside the JSON document"))?;
-        let mut written = Vec::new();
-        match write_outcome(Some(kind), outcome, &produced, t, &mut written).map_err(|m| (i, m))? {
-            Rewrite::Unchanged => out.extend_from_slice(&b[i..end]),
-            Rewrite::Written => out.extend_from_slice(&written),
+        if write_outcome(Some(kind), outcome, &ps.produced, t, out).map_err(|m| (i, m))?
+            == Rewrite::Unchanged
+        {
+            out.extend_from_slice(&b[i..end]);
         }
         return Ok(end);
     };
-    match (step, kind) {
-        (PathStep::Key(k), FieldKind::JsonObject) => {
-            let mut j = i;
-            let mut key = Vec::new();
-            loop {
-                // At `{` or `,`: copy it and the white space after it.
-                let after = ws(b, j + 1);
-                out.extend_from_slice(&b[j..after]);
-                j = after;
-                if b[j] == b'}' {
-                    out.push(b'}');
-                    return Ok(j + 1);
-                }
-                let key_end = string_end(b, j)?;
-                key.clear();
-                unescape(&b[j + 1..key_end - 1], &mut key).map_err(|m| (j, m))?;
-                let v = ws(b, ws(b, key_end) + 1);
-                out.extend_from_slice(&b[j..v]);
-                j = if key == k.as_bytes() {
-                    walk(b, v, rest, t, row, out)?
-                } else {
-                    let e = value_end(b, v, 0)?.1;
-                    out.extend_from_slice(&b[v..e]);
-                    e
-                };
-                let sep = ws(b, j);
-                out.extend_from_slice(&b[j..sep]);
-                j = sep;
-                if b[j] == b'}' {
-                    out.push(b'}');
-                    return Ok(j + 1);
-                }
-            }
-        }
-        (PathStep::Each | PathStep::Index(_), FieldKind::JsonArray) => {
-            let mut j = i;
-            let mut n = 0usize;
-            loop {
-                let after = ws(b, j + 1);
-                out.extend_from_slice(&b[j..after]);
-                j = after;
-                if b[j] == b']' {
-                    out.push(b']');
-                    return Ok(j + 1);
-                }
-                let hit = match step {
-                    PathStep::Index(k) => *k == n,
-                    _ => true,
-                };
-                j = if hit {
-                    walk(b, j, rest, t, row, out)?
-                } else {
-                    let e = value_end(b, j, 0)?.1;
-                    out.extend_from_slice(&b[j..e]);
-                    e
-                };
-                n += 1;
-                let sep = ws(b, j);
-                out.extend_from_slice(&b[j..sep]);
-                j = sep;
-                if b[j] == b']' {
-                    out.push(b']');
-                    return Ok(j + 1);
-                }
-            }
-        }
+    // The members or elements of a container, each copied or walked;
+    // `open` and `close` are its brackets.
+    let (close, hit): (u8, &dyn Fn(usize, &[u8]) -> bool) = match (step, b[i]) {
+        (PathStep::Key(k), b'{') => (b'}', &|_, key: &[u8]| key == k.as_bytes()),
+        (PathStep::Each, b'[') => (b']', &|_, _: &[u8]| true),
+        (PathStep::Index(k), b'[') => (b']', &|n, _: &[u8]| n == *k),
         // The path does not reach here: the value stays.
-        _ => {
-            out.extend_from_slice(&b[i..end]);
-            Ok(end)
+        _ => return copy(out),
+    };
+    let mut j = i;
+    let mut n = 0usize;
+    loop {
+        // At the opening bracket or a `,`: copy it and the space after.
+        let after = ws(b, j + 1);
+        out.extend_from_slice(&b[j..after]);
+        j = after;
+        if b[j] == close {
+            out.push(close);
+            return Ok(j + 1);
+        }
+        ps.key.clear();
+        if close == b'}' {
+            let key_end = string_end(b, j)?;
+            unescape(&b[j + 1..key_end - 1], &mut ps.key).map_err(|m| (j, m))?;
+            let v = ws(b, ws(b, key_end) + 1);
+            out.extend_from_slice(&b[j..v]);
+            j = v;
+        }
+        j = if hit(n, &ps.key) {
+            walk(b, j, rest, t, row, ps, out)?
+        } else {
+            let e = value_end(b, j, 0)?.1;
+            out.extend_from_slice(&b[j..e]);
+            e
+        };
+        n += 1;
+        let sep = ws(b, j);
+        out.extend_from_slice(&b[j..sep]);
+        j = sep;
+        if b[j] == close {
+            out.push(close);
+            return Ok(j + 1);
         }
     }
 }
@@ -630,5 +633,51 @@ mod tests {
         let mut out = Vec::new();
         assert!(unescape(br"\ud800", &mut out).is_err());
         assert!(write_string(b"\xff", &mut out).is_err());
+    }
+
+    /// Rewrites `doc` under `paths` with a `fixed` value of "X".
+    fn paths_of(doc: &str, paths: &[&str]) -> String {
+        use crate::rules::library::parse_path;
+        use crate::rules::transform::{Fixed, NoRow};
+        let paths: Vec<JsonPath> = paths
+            .iter()
+            .map(|p| {
+                let t: std::sync::Arc<dyn Transform> = std::sync::Arc::new(Fixed {
+                    value: b"X".to_vec(),
+                });
+                (parse_path(p).unwrap(), t)
+            })
+            .collect();
+        let b = doc.as_bytes();
+        let (kind, end) = value_end(b, 0, 0).unwrap();
+        let f = Field {
+            start: 0,
+            end,
+            kind,
+        };
+        let mut out = Vec::new();
+        let mut ps = PathScratch::default();
+        rewrite_paths(b, f, &paths, &NoRow, &mut ps, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn paths_rewrite_leaves_and_copy_the_rest() {
+        let doc = r#"{ "a" : {"b":"x","n":1.50}, "l":[ "p", {"b":"q"}, 3 ], "c":null }"#;
+        assert_eq!(
+            paths_of(doc, &["$.a.b"]),
+            r#"{ "a" : {"b":"X","n":1.50}, "l":[ "p", {"b":"q"}, 3 ], "c":null }"#
+        );
+        assert_eq!(
+            paths_of(doc, &["$.l[*].b", "$.l[0]", "$.c", "$.missing.x"]),
+            r#"{ "a" : {"b":"x","n":1.50}, "l":[ "X", {"b":"X"}, 3 ], "c":null }"#
+        );
+        // A number leaf stays bare only if what is written is a number.
+        assert_eq!(paths_of(r#"{"n":12}"#, &["$.n"]), r#"{"n":"X"}"#);
+        // JSON inside a string: rewritten and written back as a string.
+        assert_eq!(
+            paths_of(r#""{\"e\": \"v\"}""#, &["$.e"]),
+            r#""{\"e\": \"X\"}""#
+        );
     }
 }

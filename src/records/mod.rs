@@ -755,6 +755,7 @@ struct Scratch {
     edits: Vec<(Range<usize>, Range<usize>)>,
     edit_bytes: Vec<u8>,
     key: Vec<u8>,
+    paths: jsonl::PathScratch,
 }
 
 /// Rewrites the records of `src[range]` (whole records). The one
@@ -988,8 +989,15 @@ fn rewrite_record(
         };
         let fail = |m: &str| Error::input(f.start as u64, format!("column `{name}`: {m}"));
         let differs = if let (RecordFormat::Jsonl, Some(paths)) = (bound.format, t.json_paths()) {
-            match jsonl::rewrite_paths(src, f, paths, &row, &mut scratch.edit_bytes)
-                .map_err(|(_, m)| fail(m))?
+            match jsonl::rewrite_paths(
+                src,
+                f,
+                paths,
+                &row,
+                &mut scratch.paths,
+                &mut scratch.edit_bytes,
+            )
+            .map_err(|(_, m)| fail(m))?
             {
                 Rewrite::Unchanged => continue,
                 Rewrite::Written => scratch.edit_bytes[from..] != src[f.start..f.end],
