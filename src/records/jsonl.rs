@@ -442,6 +442,12 @@ pub fn rewrite_paths(
     ps: &mut PathScratch,
     out: &mut Vec<u8>,
 ) -> Result<Rewrite, ScanError> {
+    if let ([(steps, t)], FieldKind::JsonObject | FieldKind::JsonArray) = (paths, f.kind) {
+        // One path over a document in place: walked from the input
+        // straight into the output.
+        walk(b, f.start, steps, t.as_ref(), row, ps, out)?;
+        return Ok(Rewrite::Written);
+    }
     let mut doc = std::mem::take(&mut ps.doc);
     let mut next = std::mem::take(&mut ps.next);
     doc.clear();

@@ -158,6 +158,8 @@ struct Bound {
     expected: Vec<bool>,
     format: RecordFormat,
     strict: bool,
+    /// The largest record accepted, in bytes.
+    max_record: usize,
 }
 
 impl RecordRewriter {
@@ -321,6 +323,7 @@ impl RecordRewriter {
             expected,
             format: self.records.format,
             strict: rules.is_strict(),
+            max_record: self.options.max_statement,
         })
     }
 
@@ -833,6 +836,15 @@ fn rewrite_chunk(
                 (end.content, end.next)
             }
         };
+        if next - pos > bound.max_record {
+            return Err(Error::input(
+                pos as u64,
+                format!(
+                    "a record is longer than the largest accepted ({} bytes; see --max-statement)",
+                    bound.max_record
+                ),
+            ));
+        }
         records += 1;
         match &bound.plan {
             None => out.extend_from_slice(&src[pos..next]),
