@@ -530,11 +530,10 @@ fn walk(
         return Ok(end);
     };
     // The members or elements of a container, each copied or walked;
-    // `open` and `close` are its brackets.
-    let (close, hit): (u8, &dyn Fn(usize, &[u8]) -> bool) = match (step, b[i]) {
-        (PathStep::Key(k), b'{') => (b'}', &|_, key: &[u8]| key == k.as_bytes()),
-        (PathStep::Each, b'[') => (b']', &|_, _: &[u8]| true),
-        (PathStep::Index(k), b'[') => (b']', &|n, _: &[u8]| n == *k),
+    // `close` is its closing bracket.
+    let close = match (step, b[i]) {
+        (PathStep::Key(_), b'{') => b'}',
+        (PathStep::Each | PathStep::Index(_), b'[') => b']',
         // The path does not reach here: the value stays.
         _ => return copy(out),
     };
@@ -557,7 +556,12 @@ fn walk(
             out.extend_from_slice(&b[j..v]);
             j = v;
         }
-        j = if hit(n, &ps.key) {
+        let hit = match step {
+            PathStep::Key(k) => ps.key == k.as_bytes(),
+            PathStep::Each => true,
+            PathStep::Index(k) => n == *k,
+        };
+        j = if hit {
             walk(b, j, rest, t, row, ps, out)?
         } else {
             let e = value_end(b, j, 0)?.1;

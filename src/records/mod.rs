@@ -154,6 +154,9 @@ struct Bound {
     plan: Option<Arc<TablePlan>>,
     /// Column names, by plan column index.
     names: Vec<Vec<u8>>,
+    /// Bit `n` (bit 63 for 63 and longer) is set when a name has `n`
+    /// bytes: most keys of a record are passed over on their length.
+    name_lengths: u64,
     /// JSON: plan columns a record must show (not only `set` ones).
     expected: Vec<bool>,
     format: RecordFormat,
@@ -319,6 +322,7 @@ impl RecordRewriter {
         rules.check_coverage(&qname)?;
         Ok(Bound {
             plan,
+            name_lengths: names.iter().fold(0, |m, n| m | length_bit(n.len())),
             names: names.into_iter().map(String::into_bytes).collect(),
             expected,
             format: self.records.format,
@@ -423,6 +427,11 @@ impl RecordRewriter {
             };
             next.unwrap_or(src.len())
         };
+        // Written output buffers go back to the workers, so chunks do not
+        // each fault in fresh memory; one grown for a huge record is not
+        // kept.
+        let (spare_tx, spare_rx) = crossbeam_channel::bounded::<Vec<u8>>(self.options.threads * 4);
+        let spare_limit = chunk_size.saturating_mul(4);
         let mut absorb = |done: ChunkDone, writer: &mut RecordWriter<W>| -> Result<()> {
             writer.put(&done.out)?;
             writer.advance(done.bytes_in);
@@ -430,6 +439,9 @@ impl RecordRewriter {
             records += done.records;
             for (s, d) in seen.iter_mut().zip(&done.seen) {
                 *s |= d;
+            }
+            if done.out.capacity() <= spare_limit {
+                let _ = spare_tx.try_send(done.out);
             }
             Ok(())
         };
@@ -439,6 +451,9 @@ impl RecordRewriter {
             while pos < src.len() {
                 self.check_interrupt()?;
                 let end = cut(pos);
+                if let Ok(buf) = spare_rx.try_recv() {
+                    scratch.spare = buf;
+                }
                 let done = rewrite_chunk(src, pos..end, &bound, &mut scratch)
                     .map_err(|e| locate(e, src))?;
                 absorb(done, &mut writer)?;
@@ -452,6 +467,9 @@ impl RecordRewriter {
                 self.options.threads * 2,
                 Scratch::default,
                 move |scratch: &mut Scratch, range: Range<usize>| {
+                    if let Ok(buf) = spare_rx.try_recv() {
+                        scratch.spare = buf;
+                    }
                     let src: &[u8] = (*work_data).as_ref();
                     rewrite_chunk(src, range, &work_bound, scratch)
                 },
@@ -662,6 +680,11 @@ fn read_line(
     }
 }
 
+/// A name's length as a bit of [`Bound::name_lengths`].
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
 /// Names the columns of a CSV file without a header: `c1`, `c2`, ...
 fn positional(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("c{i}")).collect()
@@ -759,6 +782,8 @@ struct Scratch {
     edit_bytes: Vec<u8>,
     key: Vec<u8>,
     paths: jsonl::PathScratch,
+    /// An output buffer to reuse.
+    spare: Vec<u8>,
 }
 
 /// Rewrites the records of `src[range]` (whole records). The one
@@ -769,7 +794,9 @@ fn rewrite_chunk(
     bound: &Bound,
     scratch: &mut Scratch,
 ) -> Result<ChunkDone> {
-    let mut out = Vec::with_capacity(range.len() + range.len() / 8);
+    let mut out = std::mem::take(&mut scratch.spare);
+    out.clear();
+    out.reserve(range.len() + range.len() / 8);
     let mut counts = ChunkCounts::default();
     let mut seen = vec![false; bound.names.len()];
     let mut records = 0u64;
@@ -879,7 +906,13 @@ fn map_members(src: &[u8], bound: &Bound, scratch: &mut Scratch, seen: &mut [boo
     scratch.slots.resize(bound.names.len(), None);
     for m in &scratch.obj.members {
         let raw = &src[m.key.0..m.key.1];
-        let key: &[u8] = if memchr::memchr(b'\\', raw).is_some() {
+        // A key without escapes is its own text: no name of its length,
+        // no match. (Strict mode must see every key.)
+        let escaped = memchr::memchr(b'\\', raw).is_some();
+        if !bound.strict && !escaped && bound.name_lengths & length_bit(raw.len()) == 0 {
+            continue;
+        }
+        let key: &[u8] = if escaped {
             scratch.key.clear();
             jsonl::unescape(raw, &mut scratch.key)
                 .map_err(|e| Error::input(m.key.0 as u64, format!("invalid JSON: {e}")))?;
