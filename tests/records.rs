@@ -383,6 +383,27 @@ fn csv_without_header_and_with_another_delimiter() {
 }
 
 #[test]
+fn a_byte_order_mark_is_kept_and_read_past() {
+    let d = dir("bom");
+    let rules = write(
+        &d,
+        "rules.toml",
+        b"[secret]\nenv = \"DUMPMASK_SECRET\"\n[tables.t.columns]\nemail = \"email\"\n",
+    );
+    for (format, body) in [
+        ("csv", &b"\xEF\xBB\xBFemail,n\na@example.com,1\n"[..]),
+        ("jsonl", &b"\xEF\xBB\xBF{\"email\":\"a@example.com\"}\n"[..]),
+    ] {
+        let input = write(&d, "in", body);
+        let out = records(&rules, format, "t", &[], &input);
+        assert!(out.starts_with(b"\xEF\xBB\xBF"), "{format}");
+        assert!(!contains(&out, b"a@example.com"), "{format}");
+        let piped = run_piped(&args(&rules, format, "t"), body);
+        assert_eq!(piped.stdout, out, "{format}: the stream differs");
+    }
+}
+
+#[test]
 fn latency_from_a_fifo() {
     let d = dir("fifo");
     let rules = write(&d, "rules.toml", CONSENT_RULES.as_bytes());

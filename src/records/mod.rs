@@ -392,21 +392,24 @@ impl RecordRewriter {
         let src: &[u8] = (*data).as_ref();
         let mut writer = RecordWriter::new(out, self.options.progress.clone());
         // The CSV header, read first: it names the columns.
+        // A byte order mark (spreadsheet exports write one) is kept, and
+        // the first record read after it.
+        let bom = bom_len(src);
         let (header, body) = match self.records.format {
             RecordFormat::Csv(o) => {
                 let mut fields = Vec::new();
-                match csv::read_record(src, 0, o.delimiter, true, &mut fields)
+                match csv::read_record(src, bom, o.delimiter, true, &mut fields)
                     .map_err(|(at, m)| locate(Error::input(at as u64, m), src))?
                 {
                     Some(end) if o.header => {
                         let names = header_names(src, &fields).map_err(|e| locate(e, src))?;
                         (Some(names), end.next)
                     }
-                    Some(_) => (Some(positional(fields.len())), 0),
-                    None => (Some(Vec::new()), 0),
+                    Some(_) => (Some(positional(fields.len())), bom),
+                    None => (Some(Vec::new()), bom),
                 }
             }
-            RecordFormat::Jsonl => (None, 0),
+            RecordFormat::Jsonl => (None, bom),
         };
         let bound = Arc::new(self.bind(rules, header)?);
         writer.put(&src[..body])?;
@@ -577,7 +580,7 @@ impl RecordRewriter {
         let header = match self.records.format {
             RecordFormat::Csv(o) => {
                 if read(&mut reader, &mut rec, base)? {
-                    csv::read_record(&rec, 0, o.delimiter, true, &mut fields)
+                    csv::read_record(&rec, bom_len(&rec), o.delimiter, true, &mut fields)
                         .map_err(|(p, m)| at(Error::input(p as u64, m), &rec, 0, 0))?;
                     if o.header {
                         let names = header_names(&rec, &fields).map_err(|e| at(e, &rec, 0, 0))?;
@@ -620,7 +623,9 @@ impl RecordRewriter {
             if !have {
                 break;
             }
-            let done = rewrite_chunk(&rec, 0..rec.len(), &bound, &mut scratch)
+            let bom = if base == 0 { bom_len(&rec) } else { 0 };
+            writer.put(&rec[..bom])?;
+            let done = rewrite_chunk(&rec, bom..rec.len(), &bound, &mut scratch)
                 .map_err(|e| at(e.offset_by(base), &rec, base, base_line))?;
             writer.put(&done.out)?;
             writer.advance(done.bytes_in);
@@ -677,6 +682,15 @@ fn read_line(
         if done {
             return Ok(n);
         }
+    }
+}
+
+/// The UTF-8 byte order mark's length if `b` starts with one, else 0.
+fn bom_len(b: &[u8]) -> usize {
+    if b.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     }
 }
 
