@@ -267,9 +267,17 @@ impl RecordRewriter {
     /// Binds the rules to the records' columns: the CSV header's names,
     /// or for JSON every name the table's rules mention.
     fn bind(&self, rules: &mut Rules, header: Option<Vec<String>>) -> Result<Bound> {
-        let qname = QualifiedName {
-            schema: None,
-            name: self.records.table.clone(),
+        // `schema.table` reaches `[tables."schema.table"]` (and bare
+        // `[tables.table]`, which matches any schema), as for dumps.
+        let qname = match self.records.table.split_once('.') {
+            Some((schema, name)) => QualifiedName {
+                schema: Some(schema.to_string()),
+                name: name.to_string(),
+            },
+            None => QualifiedName {
+                schema: None,
+                name: self.records.table.clone(),
+            },
         };
         let Some(ruled) = rules.ruled_names(&qname) else {
             return Err(Error::rules(format!(
