@@ -3,15 +3,17 @@
 //!
 //! The library is the product: a [`RewriterBuilder`] makes a [`Rewriter`],
 //! which rewrites or checks a dump from a reader, bytes or a path into a
-//! writer the caller owns. The `dumpmask` binary parses arguments, opens
-//! files and standard streams, and calls it.
+//! writer the caller owns, and a [`RecordRewriter`] for JSON Lines and
+//! CSV under the same rules. The `dumpmask` binary parses arguments,
+//! opens files and standard streams, and calls it.
 
 #![deny(missing_docs)]
 
 // The modules users embed: the rewriter and what it takes and gives back,
-// and the dump's inspection (`scan`, `verify`).
+// the dump's inspection (`scan`, `verify`) and records (JSON Lines, CSV).
 pub mod error;
 pub mod inspect;
+pub mod records;
 pub mod report;
 pub mod rules;
 
@@ -33,6 +35,7 @@ pub use format::Engine;
 pub use io::compress::{Codec, Compression};
 pub use io::output::AtomicFile;
 pub use pipeline::Options;
+pub use records::{CsvOptions, RecordFormat, RecordOptions, RecordRewriter};
 pub use report::{Progress, Summary};
 pub use rewriter::{CheckReport, Rewriter, RewriterBuilder, Rewritten};
 pub use rules::Rules;

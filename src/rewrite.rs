@@ -557,9 +557,7 @@ fn emit_row(
             bytes: &scratch.row_bytes,
         };
         let value = |i: usize| row.original(i);
-        let dropped = plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
-            || plan.sample.as_ref().is_some_and(|s| !s.keeps_row(value));
-        if dropped {
+        if plan.drops_row(&value) {
             counts.rows_dropped += 1;
             return Ok(None);
         }
@@ -638,10 +636,11 @@ fn emit_row(
     Ok(Some(row_start - sep_start))
 }
 
-/// The decoded original values of the current row that the plan reads.
-struct DecodedRow<'a> {
-    cols: &'a [(usize, Option<Range<usize>>)],
-    bytes: &'a [u8],
+/// The decoded original values of the current row that the plan reads:
+/// each read column and its range in `bytes` (`None`: NULL or absent).
+pub(crate) struct DecodedRow<'a> {
+    pub(crate) cols: &'a [(usize, Option<Range<usize>>)],
+    pub(crate) bytes: &'a [u8],
 }
 
 impl Row for DecodedRow<'_> {

@@ -106,6 +106,17 @@ impl RewriterBuilder {
         self
     }
 
+    /// A rewriter of JSON records or CSV (not dumps) applying the rules
+    /// of one table, with this builder's threads, chunk size, largest
+    /// record (`max_statement`), compression, interrupt and progress.
+    pub fn build_records(
+        &self,
+        rules: Rules,
+        records: crate::records::RecordOptions,
+    ) -> crate::records::RecordRewriter {
+        crate::records::RecordRewriter::new(rules, records, self.options.clone(), self.codec)
+    }
+
     /// A rewriter applying `rules`.
     pub fn build(&self, rules: Rules) -> Rewriter {
         Rewriter {

@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dumpmask::report::Progress;
-use dumpmask::Engine;
-use dumpmask::{Codec, Compression};
-use dumpmask::{ErrorKind, Options};
+use dumpmask::{Codec, Compression, Engine};
+use dumpmask::{CsvOptions, ErrorKind, Options, RecordFormat, RecordOptions};
 use run::RunConfig;
 
 /// Exit codes, documented in the README.
@@ -173,6 +172,30 @@ struct RunArgs {
     /// Print nothing on standard error but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// What the input is: a SQL dump (default), JSON Lines or CSV.
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Sql)]
+    input_format: InputFormatArg,
+    /// Records (jsonl, csv): the rules' table they belong to
+    /// (`[tables.NAME]`).
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// CSV: the field separator, one byte (`,`; `;`, `|`, `\t` for tab).
+    #[arg(long, default_value = ",")]
+    delimiter: String,
+    /// CSV: the first record is data; columns are named c1, c2, ...
+    #[arg(long)]
+    no_header: bool,
+    /// JSON Lines: a key a rule names that no record has is a warning,
+    /// not an error.
+    #[arg(long)]
+    allow_absent_keys: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum InputFormatArg {
+    Sql,
+    Jsonl,
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -426,7 +449,67 @@ fn check(args: CheckArgs) -> ExitCode {
     })
 }
 
+/// The record options the arguments ask for; `None` for a dump. A
+/// record option without `--input-format` is a usage error.
+fn records(args: &RunArgs) -> Result<Option<RecordOptions>, String> {
+    let format = match args.input_format {
+        InputFormatArg::Sql => {
+            if args.table.is_some()
+                || args.no_header
+                || args.allow_absent_keys
+                || args.delimiter != ","
+            {
+                return Err("--table, --delimiter, --no-header and --allow-absent-keys apply to --input-format jsonl or csv".into());
+            }
+            return Ok(None);
+        }
+        InputFormatArg::Jsonl => {
+            if args.no_header || args.delimiter != "," {
+                return Err("--delimiter and --no-header apply to --input-format csv".into());
+            }
+            RecordFormat::Jsonl
+        }
+        InputFormatArg::Csv => {
+            let delimiter = match args.delimiter.as_str() {
+                "\\t" | "tab" => b'\t',
+                d if d.len() == 1 && !matches!(d.as_bytes()[0], b'"' | b'\n' | b'\r') => {
+                    d.as_bytes()[0]
+                }
+                _ => return Err(
+                    "--delimiter takes one byte other than a quote or a line break (`\\t` for tab)"
+                        .into(),
+                ),
+            };
+            if args.allow_absent_keys {
+                return Err(
+                    "--allow-absent-keys applies to --input-format jsonl (a CSV header is known)"
+                        .into(),
+                );
+            }
+            RecordFormat::Csv(CsvOptions {
+                delimiter,
+                header: !args.no_header,
+            })
+        }
+    };
+    let Some(table) = args.table.clone() else {
+        return Err("--input-format jsonl or csv needs --table NAME: the rules' table the records belong to".into());
+    };
+    Ok(Some(RecordOptions {
+        format,
+        table,
+        allow_absent_keys: args.allow_absent_keys,
+    }))
+}
+
 fn run(args: RunArgs) -> ExitCode {
+    let records = match records(&args) {
+        Ok(r) => r,
+        Err(m) => {
+            eprintln!("dumpmask: error: {m}");
+            return ExitCode::from(exit::USAGE_OR_RULES);
+        }
+    };
     let mut options = Options::default();
     if let Some(t) = args.threads {
         options.threads = t.max(1);
@@ -489,6 +572,7 @@ fn run(args: RunArgs) -> ExitCode {
         report: args.report,
         quiet: args.quiet,
         options,
+        records,
     };
     let display = progress.map(progress::Display::start);
     let result = run::run(&cfg);

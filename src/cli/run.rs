@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 use dumpmask::error::display_path;
 use dumpmask::report::Summary;
 use dumpmask::rules::{self, Rules};
-use dumpmask::AtomicFile;
-use dumpmask::Engine;
-use dumpmask::{CheckReport, Error, ErrorKind, Options, Result, RewriterBuilder};
-use dumpmask::{Codec, Compression};
+use dumpmask::{AtomicFile, Codec, Compression, Engine};
+use dumpmask::{CheckReport, Error, ErrorKind, Options, RecordOptions, Result, RewriterBuilder};
 
 /// Everything a `dumpmask run` needs.
 #[derive(Debug, Clone)]
@@ -35,6 +33,8 @@ pub struct RunConfig {
     pub quiet: bool,
     /// Pipeline settings.
     pub options: Options,
+    /// Records (JSON Lines, CSV) instead of a dump.
+    pub records: Option<RecordOptions>,
 }
 
 /// Runs the rewrite. On error no file exists under the output's name.
@@ -52,6 +52,10 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
     // uncovered column of every table: a file can be read twice, so its
     // schema is checked first. (Standard input fails at the first table
     // found uncovered; the output is then incomplete and the exit non-zero.)
+    if let Some(records) = &cfg.records {
+        let rules = rules.take().unwrap_or_else(Rules::empty);
+        return run_records(cfg, rules, records, &fingerprint);
+    }
     if rules.as_ref().is_some_and(Rules::is_strict) && cfg.input != "-" {
         let report = check(&CheckConfig {
             input: cfg.input.clone(),
@@ -79,16 +83,58 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
             );
         }
     }
-    let codec = cfg.compress.unwrap_or_else(|| {
-        let kind = cfg
-            .output
-            .as_deref()
-            .map_or(Compression::None, Compression::from_extension);
-        Codec::with_default_level(kind)
-    });
     let rewriter = builder(cfg)
-        .compression(codec)
+        .compression(codec(cfg))
         .build(rules.take().unwrap_or_else(Rules::empty));
+    to_output(cfg, &rewriter, &fingerprint)
+}
+
+/// Rewrites JSON records or CSV: the same files, streams and atomic
+/// output as a dump.
+fn run_records(
+    cfg: &RunConfig,
+    rules: Rules,
+    records: &RecordOptions,
+    fingerprint: &str,
+) -> Result<Summary> {
+    let rewriter = builder(cfg)
+        .compression(codec(cfg))
+        .build_records(rules, records.clone());
+    to_output(cfg, &rewriter, fingerprint)
+}
+
+/// A dump rewriter or a record rewriter, as the run drives it.
+trait Rewrites {
+    /// Rewrites standard input into `out`.
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)>;
+    /// Rewrites the file at `path` into `out`.
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)>;
+}
+
+impl Rewrites for dumpmask::Rewriter {
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)> {
+        self.rewrite_reader(std::io::stdin(), out)
+            .map(|d| (d.summary, d.out))
+    }
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)> {
+        self.rewrite_path(path, out).map(|d| (d.summary, d.out))
+    }
+}
+
+impl Rewrites for dumpmask::RecordRewriter {
+    fn stdin<W: Write + Send + 'static>(&self, out: W) -> Result<(Summary, W)> {
+        self.rewrite_reader(std::io::stdin(), out)
+            .map(|d| (d.summary, d.out))
+    }
+    fn path<W: Write + Send + 'static>(&self, path: &Path, out: W) -> Result<(Summary, W)> {
+        self.rewrite_path(path, out).map(|d| (d.summary, d.out))
+    }
+}
+
+/// Runs `rewriter` from the run's input into standard output or into the
+/// output file (published only when the whole run succeeded), then
+/// writes the report.
+fn to_output(cfg: &RunConfig, rewriter: &impl Rewrites, fingerprint: &str) -> Result<Summary> {
     let from_stdin = cfg.input == "-";
     let mut summary = match &cfg.output {
         None => {
@@ -96,33 +142,44 @@ pub fn run(cfg: &RunConfig) -> Result<Summary> {
             // of the output) are written straight from where they lie
             // instead of being copied into the buffer first.
             let out = BufWriter::with_capacity(64 << 10, std::io::stdout());
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), out)
+            if from_stdin {
+                rewriter.stdin(out)
             } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), out)
-            }?;
-            done.summary
+                rewriter.path(Path::new(&cfg.input), out)
+            }?
+            .0
         }
         Some(path) => {
             let file = AtomicFile::create(path)?;
-            let done = if from_stdin {
-                rewriter.rewrite_reader(std::io::stdin(), file)
+            let (summary, file) = if from_stdin {
+                rewriter.stdin(file)
             } else {
-                rewriter.rewrite_path(Path::new(&cfg.input), file)
+                rewriter.path(Path::new(&cfg.input), file)
             }
             .map_err(|e| match e.kind() {
                 ErrorKind::Io => e.in_file(display_path(path)),
                 _ => e,
             })?;
-            done.out.commit()?;
-            done.summary
+            file.commit()?;
+            summary
         }
     };
-    summary.rules_fingerprint = fingerprint;
+    summary.rules_fingerprint = fingerprint.to_string();
     if let Some(path) = &cfg.report {
         write_report(path, &summary)?;
     }
     Ok(summary)
+}
+
+/// The output's compression: as asked, else by the output's extension.
+fn codec(cfg: &RunConfig) -> Codec {
+    cfg.compress.unwrap_or_else(|| {
+        let kind = cfg
+            .output
+            .as_deref()
+            .map_or(Compression::None, Compression::from_extension);
+        Codec::with_default_level(kind)
+    })
 }
 
 /// A rewriter builder with the run's settings.

@@ -250,9 +250,7 @@ impl Visit for Original {
         let value = |c: usize| -> Option<&[u8]> {
             cells.get(c).copied().flatten().map(|(a, b)| &bytes[a..b])
         };
-        let dropped = plan.drop_all
-            || plan.drop_when.as_ref().is_some_and(|c| c.holds(&value))
-            || plan.sample.as_ref().is_some_and(|s| !s.keeps_row(value));
+        let dropped = plan.drop_all || plan.drops_row(&value);
         self.active.clear();
         self.active
             .extend(plan.blocks.iter().map(|b| b.cond.holds(&value)));

@@ -271,9 +271,15 @@ impl Rules {
                     .iter()
                     .filter_map(|c| bind_column(c, &mut problem))
                     .collect();
-                for (name, lit) in &b.set {
+                for (name, lit, ty) in &b.set {
                     match table.column_index(name) {
-                        Some(idx) => acts.push((idx, Arc::new(SetLiteral { value: lit.clone() }))),
+                        Some(idx) => acts.push((
+                            idx,
+                            Arc::new(SetLiteral {
+                                value: lit.clone(),
+                                ty: *ty,
+                            }),
+                        )),
                         None => problem(
                             ProblemKind::UnknownName,
                             Some(name),
@@ -543,5 +549,74 @@ impl Rules {
                 have.join(", ")
             }
         )))
+    }
+}
+
+/// The column names the rules of one table read or write, for inputs
+/// that declare no schema (JSON records): their table is made of these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuledNames {
+    /// Every name: column rules, conditions, templates, `set`; sorted.
+    pub all: Vec<String>,
+    /// The names a record must show somewhere for the rules to mean what
+    /// they say: all but those only `set` writes (a key `set` adds is
+    /// absent by design).
+    pub expected: Vec<String>,
+}
+
+impl Rules {
+    /// The names the table rules matching `table` mention, or `None`
+    /// when no table rule matches it.
+    pub fn ruled_names(&self, table: &QualifiedName) -> Option<RuledNames> {
+        let mut all = std::collections::BTreeSet::new();
+        let mut expected = std::collections::BTreeSet::new();
+        let mut matched = false;
+        for rule in self
+            .tables
+            .iter()
+            .filter(|r| r.pattern.rank(table).is_some())
+        {
+            matched = true;
+            let column = |c: &ColumnRule, names: &mut std::collections::BTreeSet<String>| {
+                names.insert(c.name.clone());
+                if let Transformer::Template {
+                    template: Some(t), ..
+                } = &c.spec.transformer
+                {
+                    for (_, slot) in template_parts(t).unwrap_or_default() {
+                        if let Some((name, _)) = slot {
+                            names.insert(name);
+                        }
+                    }
+                }
+            };
+            for c in &rule.columns {
+                column(c, &mut expected);
+            }
+            if let Some(d) = &rule.drop_when {
+                d.for_each_column(&mut |n: &String| {
+                    expected.insert(n.clone());
+                });
+            }
+            for b in &rule.blocks {
+                b.cond.for_each_column(&mut |n: &String| {
+                    expected.insert(n.clone());
+                });
+                for c in &b.columns {
+                    column(c, &mut expected);
+                }
+                for (name, _, _) in &b.set {
+                    all.insert(name.clone());
+                }
+            }
+        }
+        if !matched {
+            return None;
+        }
+        all.extend(expected.iter().cloned());
+        Some(RuledNames {
+            all: all.into_iter().collect(),
+            expected: expected.into_iter().collect(),
+        })
     }
 }

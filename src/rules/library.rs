@@ -985,6 +985,9 @@ impl Transform for Json {
     fn name(&self) -> &'static str {
         "json"
     }
+    fn json_paths(&self) -> Option<&[super::transform::JsonPath]> {
+        Some(&self.paths)
+    }
 }
 
 #[cfg(test)]

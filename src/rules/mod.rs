@@ -27,10 +27,10 @@ use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
 use pattern::TablePattern;
-use spec::{column_key_span, literal_bytes, table_key_span, FileSpec};
+use spec::{column_key_span, literal_bytes, literal_type, table_key_span, FileSpec};
 use transform::Prf;
 
-pub use bind::{Problem, ProblemKind, Warning};
+pub use bind::{Problem, ProblemKind, RuledNames, Warning};
 pub use plan::{PlanBlock, Sample, TablePlan};
 pub use registry::{build_transform, Entry, Transformer, Writes, TRANSFORMERS};
 pub use secret::DEFAULT_SECRET_ENV;
@@ -50,8 +50,8 @@ struct BlockRule {
     cond: cond::Cond,
     span: Range<usize>,
     columns: Vec<ColumnRule>,
-    /// `set = { col = literal }`.
-    set: Vec<(String, Vec<u8>)>,
+    /// `set = { col = literal }`: the literal's bytes and TOML type.
+    set: Vec<(String, Vec<u8>, transform::LiteralType)>,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +163,13 @@ impl Rules {
     /// The warnings kept so far (none when a sink takes them).
     pub fn take_warnings(&mut self) -> Vec<Warning> {
         std::mem::take(&mut self.warnings)
+    }
+
+    /// Reports a warning of the caller's about these rules (a record
+    /// reader's: a ruled key no record had), once, as [`Rules::warn`] does
+    /// its own.
+    pub fn report_warning(&mut self, message: String) {
+        self.warn(message);
     }
 
     /// Reports a warning once (never a data value: messages name tables,
@@ -320,7 +327,7 @@ impl Rules {
                             "",
                         )
                     })?;
-                    set.push((name, lit));
+                    set.push((name, lit, literal_type(&v)));
                 }
                 blocks.push(BlockRule {
                     cond: c,

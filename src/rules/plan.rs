@@ -83,6 +83,14 @@ impl Sample {
 }
 
 impl TablePlan {
+    /// Do the row rules (`drop_when`, `sample_percent`) drop a row whose
+    /// original values `value` gives by column? One answer for dumps,
+    /// records and `verify`.
+    pub fn drops_row<'a>(&'a self, value: &dyn Fn(usize) -> Option<&'a [u8]>) -> bool {
+        self.drop_when.as_ref().is_some_and(|c| c.holds(value))
+            || self.sample.as_ref().is_some_and(|s| !s.keeps_row(value))
+    }
+
     /// A plan that changes nothing: rows of `table` are only read
     /// (`dumpmask scan` and `verify` read every table's values).
     pub fn read_only(table: &Table) -> TablePlan {

@@ -251,6 +251,16 @@ pub fn template_parts(t: &str) -> Result<Vec<TemplateSlot>, String> {
 }
 
 /// A TOML scalar as the bytes of a SQL value.
+/// The TOML type of a literal [`literal_bytes`] accepts.
+pub(super) fn literal_type(v: &toml::Value) -> super::transform::LiteralType {
+    use super::transform::LiteralType;
+    match v {
+        toml::Value::Integer(_) | toml::Value::Float(_) => LiteralType::Number,
+        toml::Value::Boolean(_) => LiteralType::Boolean,
+        _ => LiteralType::String,
+    }
+}
+
 pub(super) fn literal_bytes(v: &toml::Value) -> Result<Vec<u8>, String> {
     Ok(match v {
         toml::Value::String(s) => s.clone().into_bytes(),

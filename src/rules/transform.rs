@@ -59,6 +59,35 @@ pub trait Transform: Send + Sync + fmt::Debug {
 
     /// The transformer's name in the rules language.
     fn name(&self) -> &'static str;
+
+    /// The type the rules file gave the value this transformer writes,
+    /// where it gives one (a `set` literal): formats that keep types
+    /// (JSON records) write `true` as a boolean, not as `1`. `None`: the
+    /// value takes the type of the one it replaces.
+    fn literal_type(&self) -> Option<LiteralType> {
+        None
+    }
+
+    /// For `json`: the paths it rewrites and each one's transformer, so a
+    /// reader that holds the document's bytes (JSON records) can rewrite
+    /// the leaves in place instead of writing the document again.
+    fn json_paths(&self) -> Option<&[JsonPath]> {
+        None
+    }
+}
+
+/// A path inside a JSON document and the transformer of what it reaches.
+pub type JsonPath = (Vec<super::library::PathStep>, Arc<dyn Transform>);
+
+/// How a literal of the rules file is typed in TOML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteralType {
+    /// A string.
+    String,
+    /// An integer or a float.
+    Number,
+    /// `true` or `false` (its bytes are `1` or `0`, as SQL writes them).
+    Boolean,
 }
 
 /// `keep`: the value is left as it is.
@@ -124,6 +153,8 @@ impl Transform for Generated {
 pub struct SetLiteral {
     /// The literal's bytes.
     pub value: Vec<u8>,
+    /// Its type in the rules file.
+    pub ty: LiteralType,
 }
 
 impl Transform for SetLiteral {
@@ -138,6 +169,9 @@ impl Transform for SetLiteral {
     }
     fn name(&self) -> &'static str {
         "set"
+    }
+    fn literal_type(&self) -> Option<LiteralType> {
+        Some(self.ty)
     }
 }
 
