@@ -220,6 +220,20 @@ fn truncated_or_corrupt_archives_fail_with_no_output() {
             b
         }),
         ("corrupt-data.dump", corrupt),
+        // A data block whose dump id no TOC entry claims (its rows are
+        // customers'): never copied.
+        ("orphan-block.dump", {
+            let mut b = std::fs::read(fixture("postgres/custom-z0.dump")).unwrap();
+            let rows = b
+                .windows(16)
+                .position(|w| w == b"1\tAlice\tAnderson")
+                .expect("the customers rows");
+            // type byte, dump id (sign + 4 bytes), chunk length (5 bytes).
+            let block = rows - 11;
+            assert_eq!(b[block], 1, "a data block starts there");
+            b[block + 2..block + 6].copy_from_slice(&9999u32.to_le_bytes());
+            b
+        }),
         // One byte of a TOC entry's kind: pg_restore still loads the data
         // (it goes by the data block); dumpmask must not copy it.
         ("table-datx.dump", {
@@ -261,6 +275,56 @@ fn truncated_or_corrupt_archives_fail_with_no_output() {
             .collect();
         assert!(leftovers.is_empty(), "{name}: temporary output left behind");
     }
+}
+
+/// A directory archive holding a file its TOC does not name (here a stray
+/// copy of a table's data) is refused: nothing is copied unread.
+#[test]
+fn a_file_the_toc_does_not_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("in.dir");
+    std::fs::create_dir(&src).unwrap();
+    let fixture_dir = fixture("postgres/directory");
+    let mut data_file = None;
+    for item in std::fs::read_dir(&fixture_dir).unwrap() {
+        let item = item.unwrap();
+        std::fs::copy(item.path(), src.join(item.file_name())).unwrap();
+        let name = item.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".dat.gz") && !name.starts_with("blob_") {
+            data_file = Some(name);
+        }
+    }
+    // Untouched, it rewrites.
+    let ok = dir.path().join("ok.dir");
+    let run = |input: &Path, dest: &Path| {
+        dumpmask()
+            .args(["run", "-q", "--rules", &rules()])
+            .arg(input)
+            .arg("-o")
+            .arg(dest)
+            .output()
+            .unwrap()
+    };
+    let out = run(&src, &ok);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let data_file = data_file.expect("a table's data file");
+    std::fs::copy(src.join(&data_file), src.join(format!("{data_file}.orig"))).unwrap();
+    let dest = dir.path().join("out.dir");
+    let out = run(&src, &dest);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("does not name"), "{err}");
+    assert!(!dest.exists(), "output left behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("dumpmask"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary output left behind");
 }
 
 /// `pg_dump --inserts` / `--column-inserts` inside archives: TABLE DATA of

@@ -6,10 +6,13 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::blocks::{scan_blocks, ChunkFramer, ChunkReader};
 use super::toc::{put_int, write_toc, Entry, Extra, Header};
-use super::{each_in_order, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL};
+use super::{
+    each_in_order, is_large_objects, is_table_data, rewrite_table, unknown_data, ARCHIVE_LEVEL,
+};
 use crate::error::{display_path, Error, Result};
 use crate::format::{SharedBytes, Splitter};
 use crate::io::output::Spool;
@@ -35,16 +38,30 @@ pub(super) fn rewrite_custom(
     };
     // Each table's new block goes to its own spool file, side by side;
     // the archive is then assembled in the original order.
-    for blk in blocks.iter().filter(|b| b.kind == 1) {
-        if let Some(e) = entries
-            .iter()
-            .find(|e| e.dump_id == blk.dump_id && !is_table_data(e))
-        {
-            return Err(unknown_data(e));
+    // Deny by default: every data block belongs to an entry that reads
+    // as table data or large objects; a block no entry claims (a corrupt
+    // archive) is never copied.
+    for blk in &blocks {
+        let claimed = entries.iter().find(|e| e.dump_id == blk.dump_id);
+        match (blk.kind, claimed) {
+            (1, Some(e)) if is_table_data(e) => {}
+            (3, Some(e)) if is_large_objects(e) => {}
+            (_, Some(e)) => return Err(unknown_data(e)),
+            (_, None) => {
+                return Err(Error::input(
+                    blk.start as u64,
+                    format!(
+                        "a data block of dump id {} that no TOC entry claims",
+                        blk.dump_id
+                    ),
+                ))
+            }
         }
     }
-    // (block index, its table's entry, the splitter part that reads it).
-    let jobs: Vec<(usize, Entry, Box<dyn Splitter>)> = blocks
+    // (block index, its table's entry). Each job makes its own splitter
+    // part when it starts, so no more parts exist than jobs run at once.
+    let shared: Arc<dyn Splitter> = Arc::from(template.part());
+    let jobs: Vec<(usize, Entry)> = blocks
         .iter()
         .enumerate()
         .filter(|(_, blk)| blk.kind == 1)
@@ -52,12 +69,13 @@ pub(super) fn rewrite_custom(
             let e = entries
                 .iter()
                 .find(|e| e.dump_id == blk.dump_id && is_table_data(e))?;
-            Some((i, e.clone(), template.part()))
+            Some((i, e.clone()))
         })
         .collect();
     let spans: Vec<(usize, usize)> = blocks.iter().map(|b| (b.start, b.end)).collect();
     let (data2, int_size) = (data.clone(), h.int_size);
-    let spools = each_in_order(jobs, opts, move |(i, e, part), share| {
+    let spools = each_in_order(jobs, opts, move |(i, e), share| {
+        let part = shared.part();
         let spool_path = dir.join(format!(".dumpmask-{}-{i}.spool", std::process::id()));
         let (spool, file) = Spool::create(spool_path)?;
         let werr =

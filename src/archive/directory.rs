@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::toc::Entry;
 use super::toc::Extra;
@@ -34,29 +35,47 @@ pub(super) fn rewrite_directory(
             return Err(unknown_data(e));
         }
     }
-    // (a table's entry, its data file, the splitter part that reads it).
-    let jobs: Vec<(Entry, String, Box<dyn Splitter>)> = entries
+    // (a table's entry, its data file). Each job makes its own splitter
+    // part when it starts, so no more parts exist than jobs run at once.
+    let shared: Arc<dyn Splitter> = Arc::from(template.part());
+    let jobs: Vec<(Entry, String)> = entries
         .iter()
         .filter(|e| is_table_data(e))
         .filter_map(|e| match &e.extra {
-            Extra::File(Some(f)) if !f.is_empty() => Some((
-                e.clone(),
-                String::from_utf8_lossy(f).into_owned(),
-                template.part(),
-            )),
+            Extra::File(Some(f)) if !f.is_empty() => {
+                Some((e.clone(), String::from_utf8_lossy(f).into_owned()))
+            }
             _ => None,
         })
         .collect();
-    // Everything else is copied as it is: toc.dat, large objects.
+    // Deny by default: besides the tables' data, only what the TOC names
+    // is copied: toc.dat, the large objects' tables of contents and the
+    // files they list. Any other file (a stray copy of a table's data, a
+    // note) is refused, never carried into the output unread.
+    let copied = large_object_files(src, entries)?;
     for item in std::fs::read_dir(src)
         .map_err(|e| Error::io(format!("reading {}", display_path(src)), e))?
     {
         let item = item.map_err(|e| Error::io(format!("reading {}", display_path(src)), e))?;
         let fname = item.file_name();
         let base = fname.to_string_lossy();
-        let stem = base.strip_suffix(".gz").unwrap_or(&base);
-        if jobs.iter().any(|(_, f, _)| f == stem) {
+        let gz = gzip && base.ends_with(".gz");
+        let stem = if gz {
+            &base[..base.len() - 3]
+        } else {
+            &base[..]
+        };
+        if jobs.iter().any(|(_, f)| f == stem) {
             continue;
+        }
+        if base != "toc.dat" && !copied.iter().any(|f| f == stem || *f == *base) {
+            return Err(Error::input(
+                0,
+                format!(
+                    "{} is a file the archive's TOC does not name; dumpmask copies nothing it has not read",
+                    display_path(&item.path())
+                ),
+            ));
         }
         std::fs::copy(item.path(), tmp.join(&fname))
             .map_err(|e| Error::io(format!("copying {}", display_path(&item.path())), e))?;
@@ -67,7 +86,8 @@ pub(super) fn rewrite_directory(
             .map_err(|e| Error::io(format!("writing {}", display_path(&path)), e))?;
     }
     let src = src.to_path_buf();
-    let results = each_in_order(jobs, opts, move |(e, fname, part), share| {
+    let results = each_in_order(jobs, opts, move |(e, fname), share| {
+        let part = shared.part();
         let (path, compressed) = if gzip && src.join(format!("{fname}.gz")).is_file() {
             (src.join(format!("{fname}.gz")), true)
         } else {
@@ -96,4 +116,44 @@ pub(super) fn rewrite_directory(
     })?;
     out_dir.commit()?;
     Ok(results)
+}
+
+/// The files of the large objects: each large-object entry's own file (a
+/// table of contents: `blobs.toc`, or `blobs_ID.toc` from pg_dump 17) and
+/// the `blob_OID.dat` files it lists, one `OID FILE` line each.
+fn large_object_files(src: &Path, entries: &[Entry]) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    for e in entries.iter().filter(|e| is_large_objects(e)) {
+        let Extra::File(Some(f)) = &e.extra else {
+            continue;
+        };
+        if f.is_empty() {
+            continue;
+        }
+        let toc = String::from_utf8_lossy(f).into_owned();
+        let path = src.join(&toc);
+        let text = std::fs::read(&path)
+            .map_err(|err| Error::io(format!("reading {}", display_path(&path)), err))?;
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let line = String::from_utf8_lossy(line);
+            match line.split_once(' ') {
+                Some((oid, file))
+                    if oid.bytes().all(|b| b.is_ascii_digit()) && !file.contains('/') =>
+                {
+                    files.push(file.to_string())
+                }
+                _ => {
+                    return Err(Error::input(
+                        0,
+                        format!(
+                            "{}: a line that names no large object file",
+                            display_path(&path)
+                        ),
+                    ))
+                }
+            }
+        }
+        files.push(toc);
+    }
+    Ok(files)
 }

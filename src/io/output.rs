@@ -63,19 +63,23 @@ impl AtomicDir {
 
     /// Renames the directory over the final name.
     pub fn commit(mut self) -> Result<()> {
-        let Some(tmp) = self.tmp.take() else {
+        let Some(tmp) = &self.tmp else {
             return Ok(());
         };
-        std::fs::rename(&tmp, &self.dest).map_err(|e| {
+        // The guard stays armed until the rename succeeds: a failed one
+        // (the final name taken meanwhile) leaves no temporary behind.
+        std::fs::rename(tmp, &self.dest).map_err(|e| {
             Error::io(
                 format!(
                     "renaming {} to {}",
-                    display_path(&tmp),
+                    display_path(tmp),
                     display_path(&self.dest)
                 ),
                 e,
             )
-        })
+        })?;
+        self.tmp = None;
+        Ok(())
     }
 }
 
@@ -168,6 +172,8 @@ impl AtomicFile {
         file.sync_all().map_err(|e| Error::io(what(), e))?;
         drop(file);
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| {
+            // Nothing under the final name, and no temporary either.
+            let _ = std::fs::remove_file(&self.tmp);
             Error::io(
                 format!(
                     "renaming {} to {}",
@@ -214,6 +220,35 @@ impl Drop for AtomicFile {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_failed_commit_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory appeared under the final name while the run went on.
+        let dest = dir.path().join("out.dir");
+        let d = AtomicDir::create(&dest).unwrap();
+        std::fs::write(d.path().join("3355.dat.gz"), b"rows").unwrap();
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("theirs"), b"x").unwrap();
+        assert!(d.commit().is_err());
+        let names = || {
+            let mut v: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(), ["out.dir"], "temporary left behind");
+        // The same for a file whose final name became a non-empty directory.
+        let dest = dir.path().join("out.dump");
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"abc").unwrap();
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("theirs"), b"x").unwrap();
+        assert!(f.commit().is_err());
+        assert_eq!(names(), ["out.dir", "out.dump"], "temporary left behind");
+    }
 
     #[test]
     fn commit_renames_with_mode_0600() {
