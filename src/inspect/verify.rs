@@ -325,7 +325,10 @@ impl Search {
     /// at word boundaries to `leak`.
     fn find(&self, at: u64, bytes: &[u8], leak: &mut dyn FnMut(Leak)) {
         let word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
-        for m in self.automaton.find_iter(bytes) {
+        // Every match, overlapping ones included: a longer original that
+        // fails the word test must not hide a shorter one inside it that
+        // passes.
+        for m in self.automaton.find_overlapping_iter(bytes) {
             let (s, e) = (m.start(), m.end());
             let open = s == 0 || !word(bytes[s]) || !word(bytes[s - 1]);
             let close = e == bytes.len() || !word(bytes[e - 1]) || !word(bytes[e]);
@@ -401,7 +404,7 @@ fn search_thread(
     parts: crossbeam_channel::Receiver<(u64, Vec<u8>)>,
 ) -> Result<(Vec<Leak>, u64)> {
     let automaton = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostLongest)
+        .match_kind(MatchKind::Standard)
         .build(&pats)
         .map_err(|e| Error::internal(format!("building the value search: {e}")))?;
     drop(pats);
@@ -867,6 +870,28 @@ pub fn utc_timestamp(t: std::time::SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_longer_original_does_not_hide_a_shorter_one_inside_it() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let origin = |c: &str| Origin {
+            table: "t".into(),
+            column: c.into(),
+        };
+        // "Smith Jones" fails the word test in "Smith Jonesy"; "Smith"
+        // inside it passes, and must be found.
+        tx.send((100, b"x 'Smith Jonesy' y".to_vec())).unwrap();
+        drop(tx);
+        let (leaks, count) = search_thread(
+            vec![b"Smith Jones".to_vec(), b"Smith".to_vec()],
+            vec![0, 1],
+            vec![origin("full"), origin("last")],
+            rx,
+        )
+        .unwrap();
+        assert_eq!(count, 1);
+        assert_eq!((leaks[0].column.as_str(), leaks[0].offset), ("last", 103));
+    }
 
     #[test]
     fn timestamps() {
