@@ -715,8 +715,17 @@ fn walk_json(
     match v {
         Value::Object(m) => {
             for (k, child) in m {
-                let simple = !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_');
-                if simple {
+                // Only keys shaped like a schema's names are followed and
+                // named in a path: a key can itself be a value (`{"Jürgen":
+                // "+49.."}`), and scan never prints one. Capitalised and
+                // non-ASCII keys are passed over (a PascalCase schema then
+                // goes unexamined inside, which the README says).
+                let schema_like = k
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+                    && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if schema_like {
                     walk_json(child, format!("{path}.{k}"), Some(k), now_year, found);
                 }
             }

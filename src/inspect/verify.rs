@@ -48,6 +48,10 @@ use crate::rules::{Rules, TablePlan};
 /// everywhere in any dump.
 pub const MIN_LEN: usize = 3;
 
+/// Transformers whose outputs stay in the input's own domain (dates,
+/// numbers): an output equal to some original is no leak of it.
+const NOISE: &[&str] = &["date_shift", "number_noise"];
+
 /// Values not searched for: literals every dump writes as syntax
 /// (`NULL`, `DEFAULT`, booleans, special numbers and dates).
 const SQL_WORDS: &[&str] = &[
@@ -85,6 +89,13 @@ struct TableState {
     /// and of distinct outputs.
     unique_original: Vec<Option<Fingerprints>>,
     unique_output: Vec<Option<Fingerprints>>,
+    /// Per `unique` column: values (not NULL) in the kept rows of the
+    /// original, and in the output. More in the output means a value was
+    /// written where a NULL was, where distinct counts alone can agree.
+    unique_values_original: Vec<u64>,
+    unique_values_output: Vec<u64>,
+    /// Columns of the output's rows that the original's table lacks.
+    extra_columns: Vec<String>,
     /// Columns a rule touches.
     touched: Vec<bool>,
     /// Values of ruled columns searched for, per column.
@@ -102,6 +113,8 @@ impl TableState {
             digest_output: vec![0; n],
             unique_original: (0..n).map(unique).collect(),
             unique_output: (0..n).map(unique).collect(),
+            unique_values_original: vec![0; n],
+            unique_values_output: vec![0; n],
             searched: vec![0; n],
             touched,
             ..TableState::default()
@@ -177,6 +190,9 @@ struct Lines {
 
 impl Lines {
     const MAX: usize = 1 << 20;
+    /// Bytes of a line cut at [`Lines::MAX`] that the next part starts
+    /// with again, so that a value across the cut is whole in one part.
+    const OVERLAP: usize = 64 << 10;
 
     /// Adds text at `at` (or, with `rows`, ends the line at rows), calling
     /// `line` with each whole line and its offset.
@@ -204,10 +220,26 @@ impl Lines {
             self.buf.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
             pos += take as u64;
-            if self.buf.ends_with(b"\n") || self.buf.len() >= Self::MAX {
+            if self.buf.ends_with(b"\n") {
                 self.flush(line)?;
+            } else if self.buf.len() >= Self::MAX {
+                self.flush_keeping(line, Self::OVERLAP)?;
             }
         }
+        Ok(())
+    }
+
+    /// Hands out the line so far, and starts the next part with its last
+    /// `keep` bytes.
+    fn flush_keeping(
+        &mut self,
+        line: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+        keep: usize,
+    ) -> Result<()> {
+        line(self.start, &self.buf)?;
+        let cut = self.buf.len().saturating_sub(keep);
+        self.buf.drain(..cut);
+        self.start += cut as u64;
         Ok(())
     }
 
@@ -260,10 +292,15 @@ impl Visit for Original {
         let mut searched: Vec<(usize, usize, usize)> = Vec::new();
         for &col in columns {
             let v = value(col);
+            let action = plan.action(col, &self.active);
+            // Noise keeps a value in its own domain (a date shifted by a
+            // few days is another person's date): such outputs are not
+            // originals, and their columns are not searched.
+            let noise = action.is_some_and(|t| NOISE.contains(&t.name()));
             let ruled_here = if dropped {
                 state.touched[col]
             } else {
-                plan.action(col, &self.active).is_some()
+                action.is_some()
             };
             if !dropped && !state.touched[col] {
                 mix(&mut state.digest_original[col], v);
@@ -272,13 +309,16 @@ impl Visit for Original {
             if ruled_here {
                 if let (false, Some(set)) = (dropped, state.unique_original[col].as_mut()) {
                     set.insert(fingerprint(v));
+                    state.unique_values_original[col] += 1;
                 }
-                if v.len() >= MIN_LEN {
+                if v.len() >= MIN_LEN && !noise {
                     state.searched[col] += 1;
                     let (a, b) = cells[col].unwrap_or((0, 0));
                     searched.push((col, a, b));
                 }
-            } else if v.len() >= MIN_LEN {
+            } else if v.len() >= MIN_LEN && !dropped {
+                // Only values the output keeps excuse a match: a dropped
+                // row's values (a truncated table's above all) are gone.
                 self.outside.push(fingerprint(v));
                 if self.outside.len() == OUTSIDE_BATCH {
                     let batch =
@@ -363,10 +403,17 @@ impl Visit for Output<'_> {
         state.rows_output += 1;
         for (i, &col) in row.columns().iter().enumerate() {
             let v = row.value(i, &mut self.buf)?;
-            if !state.touched[col] {
+            if col >= state.touched.len() {
+                // The output's table has a column the original's lacks.
+                let name = &plan.table.columns[col].name;
+                if !state.extra_columns.contains(name) {
+                    state.extra_columns.push(name.clone());
+                }
+            } else if !state.touched[col] {
                 mix(&mut state.digest_output[col], v);
             } else if let (Some(v), Some(set)) = (v, state.unique_output[col].as_mut()) {
                 set.insert(fingerprint(v));
+                state.unique_values_output[col] += 1;
             }
         }
         Ok(())
@@ -386,12 +433,43 @@ impl Visit for Output<'_> {
         }
         let known = &self.text_lines;
         self.lines.push(at, bytes, rows, &mut |start, line| {
+            // A line the original has is excused: DDL, routines and
+            // comments are copied as they are.
             if !known.contains(&fingerprint(line)) {
                 search.send((start, line.to_vec())).map_err(|_| lost())?;
             }
             Ok(())
         })
     }
+}
+
+/// `v` in lower-case hex.
+fn hex(v: &[u8]) -> Vec<u8> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    v.iter()
+        .flat_map(|&b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+        .collect()
+}
+
+/// `v` with each character past ASCII written as JSON `\uXXXX` escapes
+/// (surrogate pairs past the BMP); `None` when `v` is ASCII or not UTF-8.
+fn json_escaped(v: &[u8]) -> Option<Vec<u8>> {
+    let s = std::str::from_utf8(v).ok()?;
+    if s.is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len() * 2);
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    Some(out.into_bytes())
 }
 
 /// The search thread: builds the automaton, then searches each part of
@@ -642,23 +720,65 @@ pub fn verify(
     let mut origin = Vec::new();
     let mut seen = Fingerprints::default();
     let mut enc = Vec::new();
-    for (h, (a, b, id)) in &patterns {
-        if outside.contains(h) {
+    let mut excused = 0;
+    for (a, b, id) in patterns.values() {
+        let v = &bytes[*a..*b];
+        // A value spelt as an SQL keyword stands in every dump's syntax,
+        // in every form.
+        let trimmed = v.trim_ascii();
+        if SQL_WORDS
+            .iter()
+            .any(|k| trimmed.eq_ignore_ascii_case(k.as_bytes()))
+        {
+            excused += 1;
             continue;
         }
-        let v = &bytes[*a..*b];
-        let mut forms = vec![v.to_vec()];
-        for encode in [
-            crate::format::mysql::encode_string,
-            crate::format::postgres::encode_string,
-        ] {
-            enc.clear();
-            encode(v, &mut enc);
-            forms.push(enc[1..enc.len() - 1].to_vec());
+        // The value as decoded; without the blanks around it (a `char(n)`
+        // value is padded); with every character past ASCII as a JSON
+        // `\u` escape (what most JSON encoders write).
+        let mut bases = vec![v.to_vec()];
+        if trimmed.len() != v.len() {
+            bases.push(trimmed.to_vec());
         }
-        enc.clear();
-        crate::format::postgres::encode_copy(v, &mut enc);
-        forms.push(enc.clone());
+        if let Some(j) = json_escaped(trimmed) {
+            bases.push(j);
+        }
+        // In capitals (`ALICE@EXAMPLE.COM` gives Alice away as well). Not
+        // ASCII case in general: a name that is also a word (`Will`,
+        // `Backslash`) would then match every sentence using the word.
+        let upper = trimmed.to_ascii_uppercase();
+        if upper != trimmed {
+            bases.push(upper);
+        }
+        // Each as written in the dialects' strings and COPY text.
+        let mut forms = Vec::new();
+        for base in &bases {
+            for encode in [
+                crate::format::mysql::encode_string,
+                crate::format::postgres::encode_string,
+            ] {
+                enc.clear();
+                encode(base, &mut enc);
+                forms.push(enc[1..enc.len() - 1].to_vec());
+            }
+            enc.clear();
+            crate::format::postgres::encode_copy(base, &mut enc);
+            forms.push(enc.clone());
+        }
+        forms.extend(bases);
+        // As hex literals (`--hex-blob`'s `0x..` in capitals, bytea's
+        // `\x..` in small letters), either case.
+        let h = hex(trimmed);
+        let hu = h.to_ascii_uppercase();
+        for (prefix, digits) in [(b"0x", &h), (b"0x", &hu), (b"\\x", &h), (b"\\x", &hu)] {
+            forms.push([prefix.as_slice(), digits].concat());
+        }
+        // The original holds the value whole outside ruled columns, in
+        // one of these forms (a bytea column's `\x..` text): excused.
+        if forms.iter().any(|f| outside.contains(&fingerprint(f))) {
+            excused += 1;
+            continue;
+        }
         for f in forms {
             // A value of blanks and punctuation alone names no one, and
             // one spelt as an SQL keyword stands in every dump's syntax.
@@ -673,7 +793,7 @@ pub fn verify(
         }
     }
     drop(bytes);
-    let distinct = patterns.len() - patterns.keys().filter(|h| outside.contains(h)).count();
+    let distinct = patterns.len() - excused;
     let (sender, searcher) = if pats.is_empty() {
         (None, None)
     } else {
@@ -727,6 +847,12 @@ pub fn verify(
                 found: t.rows_output,
             });
         }
+        for column in &t.extra_columns {
+            faults.push(Fault::Changed {
+                table: name.clone(),
+                column: column.clone(),
+            });
+        }
         let mut columns = Vec::new();
         for (c, col) in t.columns.iter().enumerate() {
             let distinct = t.unique_original[c]
@@ -734,7 +860,7 @@ pub fn verify(
                 .zip(t.unique_output[c].as_ref())
                 .map(|(a, b)| (a.len(), b.len()));
             if let Some((a, b)) = distinct {
-                if b < a {
+                if b < a || t.unique_values_output[c] > t.unique_values_original[c] {
                     faults.push(Fault::Collision {
                         table: name.clone(),
                         column: col.clone(),
