@@ -97,9 +97,18 @@ pub fn read_record(
             }
         } else {
             let stop = memchr::memchr3(delim, b'\n', b'"', &b[i..]).map(|k| i + k);
+            // A carriage return is part of a line break or of a quoted
+            // field only: other readers end the record at a bare one, and
+            // a record read two ways could put an untouched value under a
+            // ruled column for the next reader.
+            let bare_cr = |end: usize| match memchr::memchr(b'\r', &b[i..end]) {
+                Some(r) => Err((i + r, "a carriage return inside an unquoted field")),
+                None => Ok(()),
+            };
             match stop.map(|k| (k, b[k])) {
                 Some((k, b'"')) => return Err((k, "a quote inside an unquoted field")),
                 Some((k, c)) if c == delim && c != b'\n' => {
+                    bare_cr(k)?;
                     fields.push(Field {
                         start: i,
                         end: k,
@@ -110,6 +119,7 @@ pub fn read_record(
                 Some((k, _)) => {
                     // A line break; `\r\n` leaves the `\r` out of the field.
                     let end = if k > i && b[k - 1] == b'\r' { k - 1 } else { k };
+                    bare_cr(end)?;
                     fields.push(Field {
                         start: i,
                         end,
@@ -121,6 +131,7 @@ pub fn read_record(
                     }));
                 }
                 None if eof => {
+                    bare_cr(b.len())?;
                     fields.push(Field {
                         start: i,
                         end: b.len(),
@@ -263,6 +274,7 @@ mod tests {
     parses_to! {
         plain: b"a,b\n1,2\n" => Ok(vec![vec!["a", "b"], vec!["1", "2"]]);
         crlf: b"a,b\r\n1,2\r\n" => Ok(vec![vec!["a", "b"], vec!["1", "2"]]);
+        bare_cr_in_a_field: b"a,b\n1,x\ry\n" => Err("a carriage return inside an unquoted field");
         no_final_break: b"a,b\n1,2" => Ok(vec![vec!["a", "b"], vec!["1", "2"]]);
         quoted: b"\"x,y\",\"he said \"\"hi\"\"\"\n" => Ok(vec![vec!["x,y", "he said \"hi\""]]);
         embedded_newline: b"\"two\nlines\",z\n" => Ok(vec![vec!["two\nlines", "z"]]);
