@@ -62,30 +62,55 @@ impl Default for Options {
 /// and a statement with no kept row vanishes (unless its format keeps
 /// empty statements, like COPY).
 pub struct DumpWriter<W: Write> {
-    out: W,
+    sink: Sink<W>,
     progress: Option<Arc<Progress>>,
     header_done: bool,
     rows_done: bool,
+}
+
+/// The output of a run, counting what it writes: shared by the dump and
+/// record writers.
+pub(crate) struct Sink<W: Write> {
+    out: W,
     bytes_out: u64,
+}
+
+impl<W: Write> Sink<W> {
+    pub(crate) fn new(out: W) -> Self {
+        Sink { out, bytes_out: 0 }
+    }
+
+    pub(crate) fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.bytes_out += b.len() as u64;
+        self.out
+            .write_all(b)
+            .map_err(|e| Error::io("writing output", e))
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(|e| Error::io("writing output", e))
+    }
+
+    /// Flushes and returns the writer and the bytes written.
+    pub(crate) fn finish(mut self) -> Result<(W, u64)> {
+        self.flush()?;
+        Ok((self.out, self.bytes_out))
+    }
 }
 
 impl<W: Write> DumpWriter<W> {
     /// A writer onto `out`, reporting to `progress`.
     pub fn new(out: W, progress: Option<Arc<Progress>>) -> Self {
         DumpWriter {
-            out,
+            sink: Sink::new(out),
             progress,
             header_done: false,
             rows_done: false,
-            bytes_out: 0,
         }
     }
 
     fn put(&mut self, b: &[u8]) -> Result<()> {
-        self.bytes_out += b.len() as u64;
-        self.out
-            .write_all(b)
-            .map_err(|e| Error::io("writing output", e))
+        self.sink.put(b)
     }
 
     /// Writes one chunk.
@@ -140,11 +165,8 @@ impl<W: Write> DumpWriter<W> {
     }
 
     /// Flushes and returns the sink and the bytes written.
-    pub fn finish(mut self) -> Result<(W, u64)> {
-        self.out
-            .flush()
-            .map_err(|e| Error::io("writing output", e))?;
-        Ok((self.out, self.bytes_out))
+    pub fn finish(self) -> Result<(W, u64)> {
+        self.sink.finish()
     }
 }
 

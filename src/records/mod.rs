@@ -739,25 +739,20 @@ fn locate(e: Error, src: &[u8]) -> Error {
 
 /// Writes output in order, counting it and reporting progress.
 struct RecordWriter<W: Write> {
-    out: W,
+    sink: crate::pipeline::Sink<W>,
     progress: Option<Arc<crate::report::Progress>>,
-    bytes_out: u64,
 }
 
 impl<W: Write> RecordWriter<W> {
     fn new(out: W, progress: Option<Arc<crate::report::Progress>>) -> Self {
         RecordWriter {
-            out,
+            sink: crate::pipeline::Sink::new(out),
             progress,
-            bytes_out: 0,
         }
     }
 
     fn put(&mut self, b: &[u8]) -> Result<()> {
-        self.bytes_out += b.len() as u64;
-        self.out
-            .write_all(b)
-            .map_err(|e| Error::io("writing output", e))
+        self.sink.put(b)
     }
 
     fn advance(&self, bytes: u64) {
@@ -767,12 +762,11 @@ impl<W: Write> RecordWriter<W> {
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| Error::io("writing output", e))
+        self.sink.flush()
     }
 
-    fn finish(mut self) -> Result<(W, u64)> {
-        self.flush()?;
-        Ok((self.out, self.bytes_out))
+    fn finish(self) -> Result<(W, u64)> {
+        self.sink.finish()
     }
 }
 
